@@ -1,0 +1,25 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiKeyTable } from '../features/api-keys/api-keys.table.js';
+import type { AuditEventTable } from '../features/audit/audit.table.js';
+import type { ClaimCodeTable } from '../features/claims/claims.table.js';
+import type { CustomerTable } from '../features/customers/customers.table.js';
+import type { IdentityTable } from '../features/identities/identities.table.js';
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  customers: CustomerTable;
+  identities: IdentityTable;
+  claim_codes: ClaimCodeTable;
+  api_keys: ApiKeyTable;
+  audit_events: AuditEventTable;
+  settings: SettingTable;
+}
+
+/** A connection or a transaction: repositories accept either. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type DialectName = 'sqlite' | 'postgres';

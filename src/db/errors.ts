@@ -1,0 +1,52 @@
+import { DomainError } from '../internal/errors.js';
+
+/** What a database error means to the domain; everything else is rethrown as is. */
+export type DbErrorKind = 'unique' | 'foreign_key' | 'unavailable';
+
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+export function classifyDbError(error: unknown): DbErrorKind | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const message = (error as { message?: unknown }).message;
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return 'unique';
+  }
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key';
+  if (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || NET_UNAVAILABLE.has(code))) {
+    return 'unavailable';
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR') return 'unavailable';
+  if (
+    typeof message === 'string' &&
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
+      message,
+    )
+  ) {
+    return 'unavailable';
+  }
+  return undefined;
+}
+
+export const databaseUnavailable = () =>
+  new DomainError('unavailable', 'The database is unavailable; try again shortly');
+
+/**
+ * Runs a database call and turns constraint violations into the domain errors the caller names,
+ * and a lost database into 503. The one place that knows both dialects' error codes.
+ */
+export async function mapDbError<T>(
+  work: () => Promise<T>,
+  on: Partial<Record<'unique' | 'foreign_key', () => DomainError>> = {},
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const kind = classifyDbError(error);
+    if (kind === 'unavailable') throw databaseUnavailable();
+    const mapped = kind ? on[kind] : undefined;
+    if (mapped) throw mapped();
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { FieldError } from '../../internal/errors.js';
+import type { IdentityRow } from './identities.table.js';
+
+export interface Identity {
+  id: string;
+  customer_id: string;
+  channel: string;
+  external_id: string;
+  instance_id: string | null;
+  display_name: string | null;
+  role_override: string | null;
+  verified: boolean;
+  verified_at: string | null;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What the agent runtime gets from the reverse lookup (the seed's body). */
+export interface LookupResult {
+  channel: string;
+  customer_email: string;
+  customer_id: string;
+  display_name: string | null;
+  external_id: string;
+  identity_id: string;
+  role_override: string | null;
+  verified: boolean;
+}
+
+export const toIdentity = (row: IdentityRow): Identity => ({
+  id: row.id,
+  customer_id: row.customer_id,
+  channel: row.channel,
+  external_id: row.external_id,
+  instance_id: row.instance_id,
+  display_name: row.display_name,
+  role_override: row.role_override,
+  verified: row.verified_at !== null,
+  verified_at: row.verified_at,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+export const CHANNEL_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
+const CHANNEL_RE = new RegExp(CHANNEL_PATTERN);
+const PHONE_CHANNELS = new Set(['whatsapp', 'sms', 'phone']);
+
+type Loc = readonly (string | number)[];
+
+/** `channel`: trimmed, lowercased, then must match CHANNEL_PATTERN. */
+export function normalizeChannel(raw: string, loc: Loc): string {
+  const channel = raw.trim().toLowerCase();
+  if (!CHANNEL_RE.test(channel)) {
+    throw new FieldError(
+      [...loc],
+      `String should match pattern '${CHANNEL_PATTERN}'`,
+      'string_pattern_mismatch',
+    );
+  }
+  return channel;
+}
+
+/** A phone number in E.164, or undefined when it cannot be parsed as one. */
+export function toE164(raw: string): string | undefined {
+  let text = raw.trim();
+  if (text.startsWith('00')) text = `+${text.slice(2)}`;
+  // WhatsApp sends numbers as bare digits ("14155552671"): read them as international.
+  if (!text.startsWith('+')) text = `+${text}`;
+  const phone = parsePhoneNumberFromString(text);
+  return phone?.isPossible() ? phone.number : undefined;
+}
+
+/** `external_id`: trimmed, 1..255 characters, then per channel (see CONTRACT.md). */
+export function normalizeExternalId(channel: string, raw: string, loc: Loc): string {
+  const text = raw.trim();
+  if (text.length < 1) {
+    throw new FieldError([...loc], 'String should have at least 1 character', 'string_too_short');
+  }
+  if (text.length > 255) {
+    throw new FieldError([...loc], 'String should have at most 255 characters', 'string_too_long');
+  }
+  if (channel === 'telegram') {
+    if (!/^-?\d{1,20}$/.test(text)) {
+      throw new FieldError([...loc], 'Value error, a telegram external_id must be an integer chat id');
+    }
+    return BigInt(text).toString();
+  }
+  if (PHONE_CHANNELS.has(channel)) {
+    const e164 = toE164(text);
+    if (!e164) {
+      throw new FieldError(
+        [...loc],
+        `Value error, a ${channel} external_id must be a phone number in international format, e.g. +14155552671`,
+      );
+    }
+    return e164;
+  }
+  if (channel === 'email') return text.toLowerCase();
+  if (channel === 'slack') return text.toUpperCase();
+  return text;
+}
+
+/** The normalized pair, with errors located at the caller's fields. */
+export function normalizeIdentityKey(
+  input: { channel: string; external_id: string },
+  where: 'body' | 'query',
+): { channel: string; external_id: string } {
+  const channel = normalizeChannel(input.channel, [where, 'channel']);
+  return { channel, external_id: normalizeExternalId(channel, input.external_id, [where, 'external_id']) };
+}

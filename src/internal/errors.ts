@@ -1,0 +1,44 @@
+/** Domain errors know nothing about HTTP; `http/error-handler.ts` maps each code to a status. */
+export type DomainErrorCode =
+  | 'not_found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'invalid_claim'
+  | 'bad_request'
+  | 'unavailable'
+  | 'validation';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
+export const conflict = (detail: string) => new DomainError('conflict', detail);
+export const unauthorized = (detail: string) => new DomainError('unauthorized', detail);
+export const forbidden = (detail: string) => new DomainError('forbidden', detail);
+
+/** One message for every failed redemption, so that nothing leaks about which codes exist. */
+export const INVALID_CLAIM = 'Invalid or expired claim code';
+export const invalidClaim = () => new DomainError('invalid_claim', INVALID_CLAIM);
+
+/**
+ * A field-level input error found by a rule rather than by the schema (an unparseable phone
+ * number, a bad cursor). Rendered as a FastAPI 422 with the given loc and pydantic type.
+ */
+export class FieldError extends DomainError {
+  constructor(
+    readonly loc: (string | number)[],
+    readonly msg: string,
+    readonly type: string = 'value_error',
+  ) {
+    super('validation', msg);
+    this.name = 'FieldError';
+  }
+}
