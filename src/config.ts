@@ -50,9 +50,7 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
-export type DatabaseTarget =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string };
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Config {
   port: number;
@@ -102,9 +100,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     if (!path) throw new ConfigError('DATABASE_URL sqlite: needs a path or :memory:');
     return { kind: 'sqlite', path };
   }
-  throw new ConfigError(
-    `DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:…)`,
-  );
+  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:…)`);
 }
 
 /** Parses the environment (or any record of strings) into a frozen Config. */

@@ -21,13 +21,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('customers_email_key')
-    .ifNotExists()
-    .unique()
-    .on('customers')
-    .column('email')
-    .execute();
+  await db.schema.createIndex('customers_email_key').ifNotExists().unique().on('customers').column('email').execute();
   await db.schema
     .createIndex('customers_created_idx')
     .ifNotExists()
@@ -39,9 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('identities')
     .ifNotExists()
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('customer_id', 'text', (c) =>
-      c.notNull().references('customers.id').onDelete('cascade'),
-    )
+    .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
     .addColumn('channel', 'text', (c) => c.notNull())
     .addColumn('external_id', 'text', (c) => c.notNull())
     .addColumn('instance_id', 'text')
@@ -67,9 +59,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('claim_codes')
     .ifNotExists()
-    .addColumn('identity_id', 'text', (c) =>
-      c.primaryKey().references('identities.id').onDelete('cascade'),
-    )
+    .addColumn('identity_id', 'text', (c) => c.primaryKey().references('identities.id').onDelete('cascade'))
     .addColumn('code_hash', 'text', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
@@ -88,13 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_used_at', 'text')
     .addColumn('revoked_at', 'text')
     .execute();
-  await db.schema
-    .createIndex('api_keys_hash_key')
-    .ifNotExists()
-    .unique()
-    .on('api_keys')
-    .column('key_hash')
-    .execute();
+  await db.schema.createIndex('api_keys_hash_key').ifNotExists().unique().on('api_keys').column('key_hash').execute();
 
   await db.schema
     .createTable('audit_events')
@@ -108,12 +92,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('identity_id', 'text')
     .addColumn('changes', 'text', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('audit_events_at_idx')
-    .ifNotExists()
-    .on('audit_events')
-    .columns(['at', 'id'])
-    .execute();
+  await db.schema.createIndex('audit_events_at_idx').ifNotExists().on('audit_events').columns(['at', 'id']).execute();
   await db.schema
     .createIndex('audit_events_customer_idx')
     .ifNotExists()

@@ -54,11 +54,7 @@ type Loc = readonly (string | number)[];
 export function normalizeChannel(raw: string, loc: Loc): string {
   const channel = raw.trim().toLowerCase();
   if (!CHANNEL_RE.test(channel)) {
-    throw new FieldError(
-      [...loc],
-      `String should match pattern '${CHANNEL_PATTERN}'`,
-      'string_pattern_mismatch',
-    );
+    throw new FieldError([...loc], `String should match pattern '${CHANNEL_PATTERN}'`, 'string_pattern_mismatch');
   }
   return channel;
 }

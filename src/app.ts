@@ -1,0 +1,104 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import type { Config } from './config.js';
+import { errorHandler } from './http/error-handler.js';
+import authPlugin from './http/plugins/auth.js';
+import dashboardPlugin from './http/plugins/dashboard.js';
+import docsPlugin from './http/plugins/docs.js';
+import metricsPlugin from './http/plugins/metrics.js';
+import rateLimitPlugin from './http/plugins/rate-limit.js';
+import requestLogPlugin from './http/plugins/request-log.js';
+import securityHeadersPlugin from './http/plugins/security-headers.js';
+import servicesPlugin from './http/plugins/services.js';
+import apiKeyRoutes from './http/routes/api-keys/index.js';
+import auditRoutes from './http/routes/audit/index.js';
+import channelRoutes from './http/routes/channels/index.js';
+import customerRoutes from './http/routes/customers/index.js';
+import healthRoutes from './http/routes/health/index.js';
+import identityRoutes from './http/routes/identities/index.js';
+import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
+import { createValidatorCompiler } from './http/validation/ajv.js';
+import { jsonErrorOffset } from './http/validation/json-offset.js';
+import { FieldError } from './internal/errors.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
+
+export interface BuildOptions extends Omit<ServiceOptions, 'logger'> {
+  /** Services made by the caller (tests share one database between apps); otherwise made here and closed with the app. */
+  services?: Services;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Paths whose values must never reach a log line. */
+export const REDACTED = [
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers["x-telegram-bot-api-secret-token"]',
+  'headers["x-api-key"]',
+  'key',
+  'code',
+  'body.key',
+  'body.code',
+];
+
+/** Builds the whole application; never listens, so tests can inject requests. */
+export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
+    // One line per request comes from the request-log plugin instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const services =
+    options.services ??
+    (await createServices(config, { ...options, logger: app.log, listenForChanges: options.listenForChanges ?? true }));
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // FastAPI reads any body as JSON and reports where it broke; so do we.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    const body = text as string;
+    if (body.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(new FieldError(['body', jsonErrorOffset(body)], 'JSON decode error', 'json_invalid'), undefined);
+    }
+  });
+
+  app.addSchema(ErrorBody);
+  app.addSchema(ValidationErrorBody);
+
+  await app.register(servicesPlugin, { services, owned: options.services === undefined });
+  await app.register(requestLogPlugin);
+  await app.register(metricsPlugin);
+  await app.register(securityHeadersPlugin);
+  await app.register(rateLimitPlugin);
+  await app.register(authPlugin);
+  await app.register(docsPlugin);
+  await app.register(dashboardPlugin);
+  await app.register(healthRoutes);
+  await app.register(
+    async (v1) => {
+      await v1.register(customerRoutes);
+      await v1.register(identityRoutes);
+      await v1.register(apiKeyRoutes);
+      await v1.register(auditRoutes);
+      await v1.register(channelRoutes, { prefix: '/channels' });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

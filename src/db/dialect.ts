@@ -1,0 +1,25 @@
+import { PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
+import type { Executor } from './database.js';
+
+// The few places where SQLite and PostgreSQL need different SQL, each behind one helper.
+
+export const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** Row lock for read-modify-write on PostgreSQL; SQLite has one writer, so nothing to do. */
+export function forUpdate<DB, TB extends keyof DB, O>(
+  db: Executor,
+  query: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
+  return isPostgres(db) ? query.forUpdate() : query;
+}
+
+/** Case-insensitive substring match, with LIKE wildcards in the needle taken literally. */
+export function containsInsensitive(column: string, needle: string) {
+  const escaped = needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+  return sql<boolean>`lower(${sql.ref(column)}) like ${`%${escaped}%`} escape '\\'`;
+}
+
+/** Publishes a change to the other replicas; delivered by PostgreSQL only when the transaction commits. */
+export async function notifyOnCommit(db: Executor, channel: string, payload: string) {
+  if (isPostgres(db)) await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+}

@@ -1,0 +1,68 @@
+import pg from 'pg';
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
+/**
+ * LISTENs on one channel on a connection of its own, and reconnects when PostgreSQL goes away.
+ * After a reconnection notifications may have been missed, so `onReconnect` lets caches start over.
+ */
+export function listen(options: {
+  url: string;
+  channel: string;
+  onNotification: (payload: string) => void;
+  onReconnect: () => void;
+  onError: (error: Error) => void;
+}): Listener {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let attempts = 0;
+
+  const schedule = () => {
+    if (closed || timer) return;
+    const delay = Math.min(5_000, 200 * 2 ** attempts++);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+  };
+
+  async function connect() {
+    const c = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 5_000 });
+    c.on('notification', (message) => {
+      if (message.channel === options.channel && message.payload !== undefined) options.onNotification(message.payload);
+    });
+    c.on('error', (error) => {
+      options.onError(error);
+      if (client === c) client = undefined;
+      c.end().catch(() => undefined);
+      schedule();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(options.channel)}`);
+      if (closed) {
+        await c.end();
+        return;
+      }
+      if (attempts > 0) options.onReconnect();
+      attempts = 0;
+      client = c;
+    } catch (error) {
+      options.onError(error as Error);
+      c.end().catch(() => undefined);
+      schedule();
+    }
+  }
+
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

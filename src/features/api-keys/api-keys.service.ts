@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { Database } from '../../db/database.js';
+import { mapDbError } from '../../db/errors.js';
+import { type Clock, isoNow, type Random } from '../../internal/clock.js';
+import { notFound } from '../../internal/errors.js';
+import type { Actor, ChangeHub } from '../changes/changes.js';
+import type { UnitOfWork } from '../changes/unit-of-work.js';
+import {
+  type ApiKey,
+  generateApiKey,
+  hashApiKey,
+  type NewApiKey,
+  type Scope,
+  shownPrefix,
+  toApiKey,
+} from './api-keys.js';
+import {
+  findActiveKeyByHash,
+  insertApiKey,
+  listActiveKeys,
+  revokeKey,
+  touchKey,
+  upsertBootstrapKey,
+} from './api-keys.repository.js';
+
+/** Who a valid key is. */
+export interface Principal {
+  keyId: string;
+  name: string;
+  scope: Scope;
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+/** Known keys are remembered briefly; a revocation clears them at once (here and, via NOTIFY, on other replicas). */
+const AUTH_CACHE_TTL_MS = 60_000;
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>;
+
+export function createApiKeysService(deps: {
+  db: Kysely<Database>;
+  uow: UnitOfWork;
+  clock: Clock;
+  random: Random;
+  hub: ChangeHub;
+  /** Reports a failed background write (last_used_at); never throws. */
+  onBackgroundError: (error: unknown) => void;
+}) {
+  const { db, uow, clock, random, hub } = deps;
+  const known = new LRUCache<string, Principal>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
+  const lastTouched = new Map<string, number>();
+  let epoch = 0;
+
+  hub.subscribe((changes) => {
+    if (changes.reset || changes.apiKeyHashes.length > 0) epoch++;
+    if (changes.reset) known.clear();
+    for (const hash of changes.apiKeyHashes) known.delete(hash);
+  });
+
+  function touch(keyId: string) {
+    const now = clock.now();
+    const last = lastTouched.get(keyId) ?? 0;
+    if (now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    lastTouched.set(keyId, now.getTime());
+    const staleBefore = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
+    touchKey(db, keyId, now.toISOString(), staleBefore).catch(deps.onBackgroundError);
+  }
+
+  async function create(actor: Actor, input: { name: string; scope: Scope }): Promise<NewApiKey> {
+    const key = generateApiKey(random);
+    return mapDbError(() =>
+      uow(actor, async (trx, fx) => {
+        const row = await insertApiKey(trx, {
+          id: randomUUID(),
+          name: input.name,
+          scope: input.scope,
+          prefix: shownPrefix(key),
+          key_hash: hashApiKey(key),
+          created_at: isoNow(clock),
+        });
+        const { last_used_at: _, ...created } = toApiKey(row);
+        await fx.audit({ action: 'api_key.created', after: created });
+        return { ...created, key };
+      }),
+    );
+  }
+
+  return {
+    create,
+
+    list: async (): Promise<ApiKey[]> => (await mapDbError(() => listActiveKeys(db))).map(toApiKey),
+
+    async revoke(actor: Actor, id: string): Promise<void> {
+      await mapDbError(() =>
+        uow(actor, async (trx, fx) => {
+          const row = await revokeKey(trx, id, isoNow(clock));
+          if (!row) throw notFound('API key');
+          fx.apiKeyChanged(row.key_hash);
+          await fx.audit({ action: 'api_key.revoked', before: toApiKey(row) });
+        }),
+      );
+    },
+
+    /** The principal a presented key stands for, or undefined for an unknown or revoked key. */
+    async authenticate(presented: string): Promise<Principal | undefined> {
+      const hash = hashApiKey(presented);
+      let principal = known.get(hash);
+      if (!principal) {
+        const seen = epoch;
+        const row = await mapDbError(() => findActiveKeyByHash(db, hash));
+        if (!row) return undefined;
+        principal = { keyId: row.id, name: row.name, scope: row.scope as Scope };
+        if (seen === epoch) known.set(hash, principal);
+      }
+      touch(principal.keyId);
+      return principal;
+    },
+
+    /** BOOTSTRAP_API_KEY: an active admin key with exactly this value exists after this. */
+    async ensureBootstrapKey(key: string): Promise<void> {
+      await upsertBootstrapKey(db, {
+        id: randomUUID(),
+        name: 'bootstrap',
+        scope: 'admin',
+        prefix: shownPrefix(key),
+        key_hash: hashApiKey(key),
+        created_at: isoNow(clock),
+      });
+    },
+  };
+}

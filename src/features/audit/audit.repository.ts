@@ -1,0 +1,28 @@
+import type { Executor } from '../../db/database.js';
+import type { NewAuditEventRow } from './audit.table.js';
+
+export async function insertAuditEvent(db: Executor, event: NewAuditEventRow) {
+  await db.insertInto('audit_events').values(event).execute();
+}
+
+export interface AuditQuery {
+  customerId?: string | undefined;
+  identityId?: string | undefined;
+  limit: number;
+  /** Keyset position: events strictly older than (at, id). */
+  before?: { at: string; id: string } | undefined;
+}
+
+/** Newest first. */
+export function listAuditEvents(db: Executor, query: AuditQuery) {
+  let q = db.selectFrom('audit_events').selectAll();
+  if (query.customerId) q = q.where('customer_id', '=', query.customerId);
+  if (query.identityId) q = q.where('identity_id', '=', query.identityId);
+  const before = query.before;
+  if (before) {
+    q = q.where((eb) =>
+      eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]),
+    );
+  }
+  return q.orderBy('at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+}

@@ -1,0 +1,60 @@
+/** Who made a change: an API key, or a named actor without one (the command line, a chat webhook). */
+export interface Actor {
+  keyId: string | null;
+  name: string;
+}
+
+export const cliActor: Actor = { keyId: null, name: 'cli' };
+
+export interface AuditEntry {
+  action: string;
+  customerId?: string | null | undefined;
+  identityId?: string | null | undefined;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** What a committed change makes stale; caches subscribe to it. */
+export interface ChangeSet {
+  identities: [channel: string, externalId: string][];
+  apiKeyHashes: string[];
+  /** Everything may be stale (a notification was lost or too big to send). */
+  reset?: boolean;
+}
+
+export type ChangeSubscriber = (changes: ChangeSet) => void;
+
+/** Fans committed changes out to this process's caches. */
+export class ChangeHub {
+  readonly #subscribers = new Set<ChangeSubscriber>();
+
+  subscribe(subscriber: ChangeSubscriber): () => void {
+    this.#subscribers.add(subscriber);
+    return () => this.#subscribers.delete(subscriber);
+  }
+
+  publish(changes: ChangeSet) {
+    for (const subscriber of this.#subscribers) subscriber(changes);
+  }
+}
+
+export const NOTIFY_CHANNEL = 'identity_service_changes';
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
+const MAX_PAYLOAD = 7_000;
+
+export function encodeChanges(origin: string, changes: ChangeSet): string {
+  const payload = JSON.stringify({ o: origin, i: changes.identities, k: changes.apiKeyHashes });
+  return payload.length < MAX_PAYLOAD ? payload : JSON.stringify({ o: origin, r: true });
+}
+
+export function decodeChanges(payload: string): { origin: string; changes: ChangeSet } | undefined {
+  try {
+    const data = JSON.parse(payload) as { o?: string; i?: [string, string][]; k?: string[]; r?: boolean };
+    return {
+      origin: String(data.o ?? ''),
+      changes: { identities: data.i ?? [], apiKeyHashes: data.k ?? [], reset: data.r === true },
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
+import { notifyOnCommit } from '../../db/dialect.js';
+import { type Clock, isoNow } from '../../internal/clock.js';
+import { insertAuditEvent } from '../audit/audit.repository.js';
+import {
+  type Actor,
+  type AuditEntry,
+  type ChangeHub,
+  type ChangeSet,
+  encodeChanges,
+  NOTIFY_CHANNEL,
+} from './changes.js';
+
+/** What a transaction can record besides its own writes. */
+export interface Effects {
+  /** Writes an audit event in the same transaction as the change it describes. */
+  audit(entry: AuditEntry): Promise<void>;
+  identityChanged(channel: string, externalId: string): void;
+  apiKeyChanged(keyHash: string): void;
+}
+
+export type UnitOfWork = <T>(
+  actor: Actor,
+  work: (trx: Transaction<Database>, effects: Effects) => Promise<T>,
+) => Promise<T>;
+
+/**
+ * Runs a change in one transaction with its audit events, then tells the caches what went stale:
+ * other replicas through a NOTIFY sent on commit (PostgreSQL), this process after the commit, so
+ * that no reader can cache the old row again once the invalidation ran.
+ */
+export function createUnitOfWork(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  hub: ChangeHub;
+  origin: string;
+}): UnitOfWork {
+  return async (actor, work) => {
+    const changes: ChangeSet = { identities: [], apiKeyHashes: [] };
+    const result = await deps.db.transaction().execute(async (trx) => {
+      const effects: Effects = {
+        audit: (entry) =>
+          insertAuditEvent(trx, {
+            id: randomUUID(),
+            at: isoNow(deps.clock),
+            actor_key_id: actor.keyId,
+            actor: actor.name,
+            action: entry.action,
+            customer_id: entry.customerId ?? null,
+            identity_id: entry.identityId ?? null,
+            changes: JSON.stringify({ before: entry.before ?? null, after: entry.after ?? null }),
+          }),
+        identityChanged: (channel, externalId) => changes.identities.push([channel, externalId]),
+        apiKeyChanged: (hash) => changes.apiKeyHashes.push(hash),
+      };
+      const value = await work(trx, effects);
+      if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) {
+        await notifyOnCommit(trx, NOTIFY_CHANNEL, encodeChanges(deps.origin, changes));
+      }
+      return value;
+    });
+    if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
+    return result;
+  };
+}

@@ -1,0 +1,67 @@
+import type { Executor } from '../../db/database.js';
+import { forUpdate } from '../../db/dialect.js';
+import type { IdentityUpdate, NewIdentityRow } from './identities.table.js';
+
+export function insertIdentity(db: Executor, row: NewIdentityRow) {
+  return db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Oldest first. */
+export function listIdentityRowsOfCustomer(db: Executor, customerId: string, channel?: string) {
+  let q = db.selectFrom('identities').selectAll().where('customer_id', '=', customerId);
+  if (channel !== undefined) q = q.where('channel', '=', channel);
+  return q.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}
+
+export function lockIdentityOfCustomer(db: Executor, customerId: string, identityId: string) {
+  return forUpdate(
+    db,
+    db.selectFrom('identities').selectAll().where('id', '=', identityId).where('customer_id', '=', customerId),
+  ).executeTakeFirst();
+}
+
+export function updateIdentity(db: Executor, id: string, update: IdentityUpdate) {
+  return db.updateTable('identities').set(update).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export function deleteIdentity(db: Executor, id: string) {
+  return db.deleteFrom('identities').where('id', '=', id).executeTakeFirst();
+}
+
+/** Every scope of one channel identity (usually one row), with its customer's email. */
+export function findLookupRows(db: Executor, channel: string, externalId: string, limit: number) {
+  return db
+    .selectFrom('identities as i')
+    .innerJoin('customers as c', 'c.id', 'i.customer_id')
+    .select([
+      'i.id as identity_id',
+      'i.customer_id',
+      'i.channel',
+      'i.external_id',
+      'i.instance_id',
+      'i.display_name',
+      'i.role_override',
+      'i.verified_at',
+      'c.email as customer_email',
+    ])
+    .where('i.channel', '=', channel)
+    .where('i.external_id', '=', externalId)
+    .limit(limit)
+    .execute();
+}
+
+export type LookupRow = Awaited<ReturnType<typeof findLookupRows>>[number];
+
+/** The identities a sender may be, given the instance the message came through (if known). */
+export function findSenderIdentities(
+  db: Executor,
+  channel: string,
+  externalId: string,
+  instanceId: string | undefined,
+) {
+  let q = db.selectFrom('identities').selectAll().where('channel', '=', channel).where('external_id', '=', externalId);
+  if (instanceId !== undefined) {
+    q = q.where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', instanceId)]));
+  }
+  return q.execute();
+}

@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DomainErrorCode, FieldError } from '../internal/errors.js';
+import { toFastApiErrors } from './validation/fastapi-errors.js';
+
+const STATUS: Record<DomainErrorCode, number> = {
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  invalid_claim: 400,
+  bad_request: 400,
+  unavailable: 503,
+  validation: 422,
+};
+
+/** The only place where an error becomes an HTTP response, always in FastAPI's shapes. */
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof FieldError) {
+    return reply.code(422).send({ detail: [{ type: error.type, loc: error.loc, msg: error.msg }] });
+  }
+  if (error instanceof DomainError) {
+    if (error.code === 'unavailable') reply.header('retry-after', '5');
+    return reply.code(STATUS[error.code]).send({ detail: error.detail });
+  }
+  if (error.validation) {
+    const context = error.validationContext ?? 'body';
+    const data = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }[
+      context
+    ];
+    if (context === 'body' && data === undefined) {
+      return reply.code(422).send({ detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
+    }
+    return reply.code(422).send({ detail: toFastApiErrors(context, error.validation as never, data) });
+  }
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return reply.code(422).send({ detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
+    return reply.code(413).send({ detail: 'Request body too large' });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    if (status === 429) return reply.code(429).send({ detail: error.message || 'Too many requests' });
+    // Fastify's own client errors (unsupported media type, bad headers): keep the message, not the internals.
+    return reply.code(status === 415 ? 422 : status).send({ detail: error.message || 'Bad request' });
+  }
+  request.log.error({ err: error }, 'request failed');
+  return reply.code(500).send({ detail: 'Internal Server Error' });
+}

@@ -1,0 +1,45 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * `/openapi.json` is generated from the route schemas; `/docs` renders it with Swagger UI, whose
+ * assets come from the npm package and are served from our own origin.
+ */
+async function docsPlugin(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Identity service',
+        version: '0.1.0',
+        description:
+          'Links customers to their channel identities (Telegram, WhatsApp, Slack, …) and answers the agent runtime\'s "who is Telegram user 12345?".',
+      },
+      components: {
+        securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } },
+      },
+      tags: [
+        { name: 'Customer identities' },
+        { name: 'Customers' },
+        { name: 'API keys' },
+        { name: 'Audit' },
+        { name: 'Channels' },
+        { name: 'Health' },
+      ],
+    },
+    transform: ({ schema, url, route }) => {
+      const needsKey = Boolean((route.config as { auth?: string } | undefined)?.auth);
+      return { schema: needsKey ? { ...schema, security: [{ ApiKey: [] }] } : schema, url } as never;
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { url: '/openapi.json', deepLinking: true, persistAuthorization: false },
+    staticCSP: true,
+  });
+}
+
+export default fp(docsPlugin, { name: 'docs' });

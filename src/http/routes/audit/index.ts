@@ -1,0 +1,40 @@
+import { Type } from '@sinclair/typebox';
+import { errors, Nullable, Timestamp, Uuid } from '../../schemas/common.js';
+import type { App } from '../../types.js';
+
+const AuditEventSchema = Type.Object(
+  {
+    id: Uuid(),
+    at: Timestamp(),
+    actor_key_id: Nullable(Uuid()),
+    actor: Type.String({ description: "The key's name, or cli / telegram / slack / whatsapp" }),
+    action: Type.String({ examples: ['identity.created', 'claim.succeeded'] }),
+    customer_id: Nullable(Uuid()),
+    identity_id: Nullable(Uuid()),
+    before: Type.Unknown(),
+    after: Type.Unknown(),
+  },
+  { $id: 'AuditEvent' },
+);
+
+export default async function auditRoutes(app: App) {
+  app.get('/audit', {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['Audit'],
+      summary: 'List Audit Events',
+      description: 'Every change, newest first, with the acting key and what changed (never secrets).',
+      querystring: Type.Object({
+        customer_id: Type.Optional(Uuid()),
+        identity_id: Type.Optional(Uuid()),
+        limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+        cursor: Type.Optional(Type.String({ maxLength: 512 })),
+      }),
+      response: {
+        200: Type.Object({ items: Type.Array(AuditEventSchema), next_cursor: Nullable(Type.String()) }),
+        ...errors(401, 403, 422),
+      },
+    },
+    handler: (request) => app.services.audit.list(request.query),
+  });
+}

@@ -1,0 +1,48 @@
+import { type Static, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
+
+/** A UUID; accepts Python's spellings and turns them into the canonical form (see validation/ajv.ts). */
+export const Uuid = (options: { description?: string } = {}) =>
+  Type.String({ format: 'uuid', 'x-uuid': true, ...options });
+
+/** `T | null`, as a JSON Schema type list rather than anyOf, so that errors name the real type. */
+export const Nullable = <T extends TSchema>(schema: T): TUnsafe<Static<T> | null> => {
+  const { type, ...rest } = schema as unknown as { type: string } & Record<string, unknown>;
+  return Type.Unsafe<Static<T> | null>({ ...rest, type: [type, 'null'] });
+};
+
+export const Timestamp = () => Type.String({ format: 'date-time', examples: ['2019-08-24T14:15:22.000Z'] });
+
+/** A JSON object of the caller's own (limits in metadata.ts). */
+export const Metadata = () => Type.Object({}, { additionalProperties: true, description: 'A JSON object of your own' });
+
+export const ErrorBody = Type.Object(
+  { detail: Type.String({ examples: ['Customer not found'] }) },
+  { $id: 'ErrorBody', description: 'Any error but a validation error' },
+);
+
+export const ValidationErrorBody = Type.Object(
+  {
+    detail: Type.Array(
+      Type.Object(
+        {
+          type: Type.String({ examples: ['missing'] }),
+          loc: Type.Array(Type.Union([Type.String(), Type.Integer()]), { examples: [['body', 'email']] }),
+          msg: Type.String({ examples: ['Field required'] }),
+          input: Type.Optional(Type.Unknown()),
+          ctx: Type.Optional(Type.Object({}, { additionalProperties: true })),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { $id: 'ValidationErrorBody', description: "FastAPI's validation error" },
+);
+
+const ref = (id: string) => Type.Unsafe<{ detail: unknown }>(Type.Ref(id));
+
+/** The error responses a route documents, by status. */
+export function errors(...statuses: number[]) {
+  const out: Record<number, TSchema> = {};
+  for (const status of statuses) out[status] = status === 422 ? ref('ValidationErrorBody') : ref('ErrorBody');
+  return out;
+}

@@ -1,0 +1,93 @@
+import { Type } from '@sinclair/typebox';
+import { CHANNEL_PATTERN } from '../../features/identities/identities.js';
+import { Metadata, Nullable, Timestamp, Uuid } from './common.js';
+
+export const CustomerSchema = Type.Object(
+  {
+    id: Uuid(),
+    email: Type.String({ format: 'email' }),
+    name: Nullable(Type.String()),
+    metadata: Metadata(),
+    created_at: Timestamp(),
+    updated_at: Timestamp(),
+  },
+  { $id: 'Customer' },
+);
+
+export const IdentitySchema = Type.Object(
+  {
+    id: Uuid(),
+    customer_id: Uuid(),
+    channel: Type.String({ examples: ['telegram'] }),
+    external_id: Type.String({ examples: ['12345'] }),
+    instance_id: Nullable(Uuid()),
+    display_name: Nullable(Type.String()),
+    role_override: Nullable(Type.String()),
+    verified: Type.Boolean(),
+    verified_at: Nullable(Timestamp()),
+    metadata: Metadata(),
+    created_at: Timestamp(),
+    updated_at: Timestamp(),
+  },
+  { $id: 'Identity' },
+);
+
+export const LookupResultSchema = Type.Object(
+  {
+    channel: Type.String(),
+    customer_email: Type.String(),
+    customer_id: Uuid(),
+    display_name: Nullable(Type.String()),
+    external_id: Type.String(),
+    identity_id: Uuid(),
+    role_override: Nullable(Type.String()),
+    verified: Type.Boolean(),
+  },
+  { $id: 'LookupResult' },
+);
+
+export const ClaimCodeSchema = Type.Object(
+  {
+    code: Type.String({ examples: ['K7MQ2X'] }),
+    expires_in_seconds: Type.Integer({ examples: [900] }),
+    identity_id: Uuid(),
+    instructions: Type.String({ examples: ['Send /claim K7MQ2X to the bot on telegram within 15 minutes.'] }),
+  },
+  { $id: 'ClaimCode' },
+);
+
+export const ScopeSchema = Type.Union([Type.Literal('admin'), Type.Literal('runtime')]);
+
+export const ApiKeySchema = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    scope: ScopeSchema,
+    prefix: Type.String({ examples: ['idsk_Ab3dE9xQ'] }),
+    created_at: Timestamp(),
+    last_used_at: Nullable(Timestamp()),
+  },
+  { $id: 'ApiKey' },
+);
+
+export const NewApiKeySchema = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    scope: ScopeSchema,
+    prefix: Type.String(),
+    created_at: Timestamp(),
+    key: Type.String({ description: 'The key itself; shown this once and never again' }),
+  },
+  { $id: 'NewApiKey' },
+);
+
+/** Input fields shared by several routes. */
+export const ChannelField = () =>
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: `Channel type: telegram, whatsapp, slack, etc. Trimmed and lowercased, then ${CHANNEL_PATTERN}`,
+  });
+export const ExternalIdField = () =>
+  Type.String({ minLength: 1, maxLength: 255, description: 'External ID (chat_id, phone, etc.)' });

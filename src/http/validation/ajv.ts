@@ -1,0 +1,77 @@
+import { Ajv, type ErrorObject, type Options } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
+
+/**
+ * Python's uuid.UUID accepts these spellings; we store the canonical lowercase hyphenated form.
+ * Returns undefined when the text is not a UUID.
+ */
+export function canonicalUuid(text: string): string | undefined {
+  const hex = text
+    .trim()
+    .replace(/^urn:uuid:/i, '')
+    .replace(/^\{(.*)\}$/, '$1')
+    .replaceAll('-', '')
+    .toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function makeAjv(options: Options): Ajv {
+  const ajv = new Ajv({
+    allErrors: false,
+    useDefaults: true,
+    removeAdditional: true,
+    strict: false,
+    ...options,
+  });
+  // `format` documents the type in OpenAPI; the checks are the keywords below, which can also
+  // rewrite the value (a UUID to its canonical form) and report pydantic's error types.
+  for (const format of ['uuid', 'email', 'date-time']) ajv.addFormat(format, true);
+  ajv.addKeyword({
+    keyword: 'x-uuid',
+    modifying: true,
+    errors: true,
+    validate: function uuid(
+      _schema: unknown,
+      data: unknown,
+      _parent: unknown,
+      cxt?: { parentData: any; parentDataProperty: string | number },
+    ) {
+      if (typeof data !== 'string') return true;
+      const canonical = canonicalUuid(data);
+      if (canonical === undefined) {
+        (uuid as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+          { keyword: 'x-uuid', message: 'invalid', params: {} },
+        ];
+        return false;
+      }
+      if (cxt && cxt.parentData !== undefined) cxt.parentData[cxt.parentDataProperty] = canonical;
+      return true;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-email',
+    errors: true,
+    validate: function email(_schema: unknown, data: unknown) {
+      if (typeof data !== 'string') return true;
+      const ok = /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(data.trim()) && data.length <= 320;
+      if (!ok) {
+        (email as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+          { keyword: 'x-email', message: 'invalid', params: {} },
+        ];
+      }
+      return ok;
+    },
+  });
+  return ajv;
+}
+
+/**
+ * JSON bodies are checked strictly, as pydantic does (a number is not a string); query strings,
+ * path parameters and headers arrive as text and are coerced (limit=10 is an integer).
+ */
+export function createValidatorCompiler(): FastifySchemaCompiler<any> {
+  const strict = makeAjv({ coerceTypes: false });
+  const coercing = makeAjv({ coerceTypes: true });
+  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object);
+}
