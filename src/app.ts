@@ -16,6 +16,7 @@ import channelRoutes from './http/routes/channels/index.js';
 import customerRoutes from './http/routes/customers/index.js';
 import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
+import serviceInfoRoutes from './http/routes/service-info/index.js';
 import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
 import { createValidatorCompiler } from './http/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
@@ -96,6 +97,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(identityRoutes);
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
+      await v1.register(serviceInfoRoutes, { config });
       await v1.register(channelRoutes, { prefix: '/channels' });
     },
     { prefix: '/v1' },

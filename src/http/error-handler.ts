@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type DomainErrorCode, FieldError } from '../internal/errors.js';
+import { DomainError, type DomainErrorCode, FieldError, RateLimitedError } from '../internal/errors.js';
 import { toFastApiErrors } from './validation/fastapi-errors.js';
 
 const STATUS: Record<DomainErrorCode, number> = {
@@ -10,6 +10,7 @@ const STATUS: Record<DomainErrorCode, number> = {
   invalid_claim: 400,
   bad_request: 400,
   unavailable: 503,
+  rate_limited: 429,
   validation: 422,
 };
 
@@ -20,6 +21,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if (error instanceof DomainError) {
     if (error.code === 'unavailable') reply.header('retry-after', '5');
+    if (error instanceof RateLimitedError)
+      reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
     return reply.code(STATUS[error.code]).send({ detail: error.detail });
   }
   if (error.validation) {

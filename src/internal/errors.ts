@@ -7,6 +7,7 @@ export type DomainErrorCode =
   | 'invalid_claim'
   | 'bad_request'
   | 'unavailable'
+  | 'rate_limited'
   | 'validation';
 
 export class DomainError extends Error {
@@ -16,6 +17,17 @@ export class DomainError extends Error {
   ) {
     super(detail);
     this.name = 'DomainError';
+  }
+}
+
+/** Too many attempts; `retryAfterSeconds` becomes the Retry-After header. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', detail);
+    this.name = 'RateLimitedError';
   }
 }
 
