@@ -8,7 +8,7 @@ import docsPlugin from './http/plugins/docs.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import requestLogPlugin from './http/plugins/request-log.js';
-import securityHeadersPlugin from './http/plugins/security-headers.js';
+import securityHeadersPlugin, { clientErrorHandler } from './http/plugins/security-headers.js';
 import servicesPlugin from './http/plugins/services.js';
 import apiKeyRoutes from './http/routes/api-keys/index.js';
 import auditRoutes from './http/routes/audit/index.js';
@@ -53,6 +53,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
     },
     requestIdHeader: false,
+    clientErrorHandler,
     ajv: { customOptions: { allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -86,7 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
   await app.register(securityHeadersPlugin);
-  await app.register(rateLimitPlugin);
+  await app.register(rateLimitPlugin, { limits: config.rateLimit });
   await app.register(authPlugin);
   await app.register(docsPlugin);
   await app.register(dashboardPlugin);

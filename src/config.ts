@@ -34,6 +34,8 @@ const EnvSchema = Type.Object({
   LOOKUP_CACHE_MISS_TTL_SECONDS: Type.Number({ minimum: 0, default: 5 }),
 
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  /** Prefix of the throttling keys in Redis, so that deployments (or test runs) can share one Redis. */
+  RATE_LIMIT_REDIS_PREFIX: Type.String({ default: 'identity-service:' }),
   /** Claim redemptions per (channel, external_id) per window. */
   RATE_LIMIT_CLAIM_PER_IDENTITY: Type.Integer({ minimum: 0, default: 10 }),
   /** Claim redemptions per API key per window. */
@@ -77,6 +79,7 @@ export interface Config {
   lookupCache: { max: number; ttlMs: number; missTtlMs: number };
   rateLimit: {
     redisUrl: string | undefined;
+    redisPrefix: string;
     claimPerIdentity: number;
     claimPerKey: number;
     authFailuresPerIp: number;
@@ -145,6 +148,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     rateLimit: {
       redisUrl: env.REDIS_URL,
+      redisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
       claimPerIdentity: env.RATE_LIMIT_CLAIM_PER_IDENTITY,
       claimPerKey: env.RATE_LIMIT_CLAIM_PER_KEY,
       authFailuresPerIp: env.RATE_LIMIT_AUTH_FAILURES_PER_IP,

@@ -14,6 +14,10 @@ import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
+import { createClaimThrottle } from './features/throttle/claim-throttle.js';
+import type { CounterStore } from './features/throttle/counter-store.js';
+import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
+import { createRedisCounterStore } from './features/throttle/redis-counter-store.js';
 import { type Clock, cryptoRandom, type Random, systemClock } from './internal/clock.js';
 
 /** What the services need to report; pino's logger fits, and so does a console for the CLI. */
@@ -78,9 +82,18 @@ export async function createServices(config: Config, options: ServiceOptions) {
   });
   if (config.bootstrapApiKey) await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
 
+  // Throttling counters: in Redis when replicas must share them, else in this process.
+  const counters: CounterStore = config.rateLimit.redisUrl
+    ? createRedisCounterStore(config.rateLimit.redisUrl, {
+        prefix: config.rateLimit.redisPrefix,
+        onError: (error) => log.warn({ err: error }, 'rate-limit store (Redis) error'),
+      })
+    : createMemoryCounterStore(() => clock.now().getTime());
+
   return {
     db,
     hub,
+    counters,
     lookupCache,
     clock,
     customers: createCustomersService({ db: db.kysely, uow, clock }),
@@ -92,6 +105,11 @@ export async function createServices(config: Config, options: ServiceOptions) {
       random,
       secret,
       ttlSeconds: config.claimCodeTtlSeconds,
+      throttle: createClaimThrottle(counters, {
+        perIdentity: config.rateLimit.claimPerIdentity,
+        perKey: config.rateLimit.claimPerKey,
+        windowMs: config.rateLimit.windowMs,
+      }),
     }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
@@ -101,6 +119,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     },
     async close() {
       await listener?.close();
+      await counters.close();
       await db.destroy();
     },
   };

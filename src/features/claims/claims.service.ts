@@ -2,13 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { mapDbError } from '../../db/errors.js';
 import { type Clock, isoNow, type Random } from '../../internal/clock.js';
-import { conflict, invalidClaim, notFound } from '../../internal/errors.js';
+import { conflict, invalidClaim, notFound, RateLimitedError } from '../../internal/errors.js';
 import { addSeconds } from '../../internal/time.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { type Identity, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
 import { findSenderIdentities, lockIdentityOfCustomer, updateIdentity } from '../identities/identities.repository.js';
 import type { IdentityRow } from '../identities/identities.table.js';
+import { newClaimOutcomes } from '../throttle/claim-outcomes.js';
+import type { ClaimThrottle } from '../throttle/claim-throttle.js';
 import {
   CLAIMED_ROLE,
   type ClaimCode,
@@ -40,8 +42,11 @@ export function createClaimsService(deps: {
   random: Random;
   secret: string;
   ttlSeconds: number;
+  /** Limits failed redemptions per sender and per API key; none in tools that redeem nothing. */
+  throttle?: ClaimThrottle;
 }) {
   const { db, uow, clock, random, secret, ttlSeconds } = deps;
+  const outcomes = newClaimOutcomes();
 
   /** One attempt against one identity's code, in one transaction with its audit event. */
   function attempt(actor: Actor, identity: IdentityRow, code: string): Promise<ClaimOutcome> {
@@ -80,6 +85,9 @@ export function createClaimsService(deps: {
   }
 
   return {
+    /** Counts for /metrics. */
+    outcomes,
+
     async generate(actor: Actor, customerId: string, identityId: string): Promise<ClaimCode> {
       const code = generateCode(random);
       return mapDbError(() =>
@@ -116,7 +124,12 @@ export function createClaimsService(deps: {
     async attempt(actor: Actor, input: Redemption): Promise<ClaimOutcome> {
       const key = normalizeIdentityKey(input, 'body');
       const code = normalizeCodeInput(input.code);
-      return mapDbError(async () => {
+      // Counted before anything is compared, so that a guesser is refused without a database read.
+      const ticket = await deps.throttle?.take(actor, key.channel, key.external_id).catch((error: unknown) => {
+        if (error instanceof RateLimitedError) outcomes.rate_limited++;
+        throw error;
+      });
+      const outcome = await mapDbError(async () => {
         const candidates = await findSenderIdentities(db, key.channel, key.external_id, input.instance_id ?? undefined);
         let outcome: ClaimOutcome = { ok: false, reason: 'invalid' };
         for (const identity of candidates) {
@@ -126,6 +139,12 @@ export function createClaimsService(deps: {
         }
         return outcome;
       });
+      if (outcome.ok) {
+        outcomes.succeeded++;
+        await ticket?.succeeded();
+      } else if (outcome.reason === 'too_many_attempts') outcomes.voided++;
+      else outcomes.failed++;
+      return outcome;
     },
 
     /** The API's redemption: any failure is the same 400, so that nothing leaks. */

@@ -1,7 +1,95 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-// Placeholder: filled in by its issue.
-async function plugin(_app: FastifyInstance) {}
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's own Prometheus registry (tests build many apps in one process). */
+    metrics: Registry;
+  }
+}
 
-export default fp(plugin, { name: 'metrics' });
+/**
+ * `GET /metrics` in Prometheus' text format, without an API key: scrapers rarely send one, and
+ * it tells counts only (no ids, no keys, routes by template). Keep it off the public internet at
+ * the proxy if that matters to you.
+ */
+async function metricsPlugin(app: FastifyInstance) {
+  const registry = new Registry();
+  app.decorate('metrics', registry);
+  collectDefaultMetrics({ register: registry });
+  const services = app.services;
+
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route template and status',
+    labelNames,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route template and status',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The template, never the path itself: ids and phone numbers would explode the label set.
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode };
+    requests.inc(labels);
+    durations.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  // Counters kept by the services themselves, copied at scrape time.
+  new Counter({
+    name: 'lookup_cache_requests_total',
+    help: 'Reverse-lookup cache hits and misses since start',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, services.lookupCache.hits);
+      this.inc({ result: 'miss' }, services.lookupCache.misses);
+    },
+  });
+  new Gauge({
+    name: 'lookup_cache_entries',
+    help: 'Entries in the reverse-lookup cache',
+    registers: [registry],
+    collect() {
+      this.set(services.lookupCache.size);
+    },
+  });
+  new Counter({
+    name: 'claim_redemptions_total',
+    help: 'Claim redemptions by outcome: succeeded, failed, voided (the failure that used up a code), rate_limited',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(services.claims.outcomes)) this.inc({ outcome }, count);
+    },
+  });
+  const pool = services.db.pool;
+  if (pool) {
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'PostgreSQL pool connections: total, idle, and requests waiting for one',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}
+
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['services'] });

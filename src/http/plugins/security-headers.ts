@@ -1,7 +1,67 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { DomainError } from '../../internal/errors.js';
 
-// Placeholder: filled in by its issue.
-async function plugin(_app: FastifyInstance) {}
+/** Longer query strings are refused: no route of ours needs more, and parsing them costs. */
+export const MAX_QUERY_BYTES = 4_096;
 
-export default fp(plugin, { name: 'security-headers' });
+/**
+ * Scripts, styles and everything else only from our own origin: no inline script can run, so an
+ * injected `<script>` in a customer's name does nothing. The dashboard uses only external .js and
+ * .css files. `/docs` sets its own policy (swagger-ui's `staticCSP`, which is as strict for
+ * scripts) on its own routes, after this one.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    'default-src': ["'self'"],
+    'base-uri': ["'self'"],
+    'connect-src': ["'self'"],
+    'font-src': ["'self'", 'data:'],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+    'img-src': ["'self'", 'data:'],
+    'object-src': ["'none'"],
+    'script-src': ["'self'"],
+    'script-src-attr': ["'none'"],
+    'style-src': ["'self'"],
+  },
+};
+
+/** Helmet's headers on every response, and a limit on query strings. */
+async function securityHeadersPlugin(app: FastifyInstance) {
+  await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, global: true });
+
+  app.addHook('onRequest', async (request) => {
+    const at = request.url.indexOf('?');
+    if (at >= 0 && request.url.length - at - 1 > MAX_QUERY_BYTES) {
+      throw new DomainError('bad_request', `Query string too long: at most ${MAX_QUERY_BYTES} bytes`);
+    }
+  });
+}
+
+/**
+ * Requests Node refuses before Fastify sees them (headers over 16 KiB, garbage, timeouts) get
+ * the contract's `{"detail": ...}` too, instead of Fastify's own shape.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request timed out']
+        : [400, 'Malformed HTTP request'];
+  const body = JSON.stringify({ detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+export default fp(securityHeadersPlugin, { name: 'security-headers' });
