@@ -12,8 +12,21 @@ export const Nullable = <T extends TSchema>(schema: T): TUnsafe<Static<T> | null
 
 export const Timestamp = () => Type.String({ format: 'date-time', examples: ['2019-08-24T14:15:22.000Z'] });
 
-/** A JSON object of the caller's own (limits in metadata.ts). */
-export const Metadata = () => Type.Object({}, { additionalProperties: true, description: 'A JSON object of your own' });
+/** Bounds of metadata: serialized size and nesting (checked by validation/json-limits.ts). */
+export const METADATA_MAX_BYTES = 16_384;
+export const METADATA_MAX_DEPTH = 5;
+
+/** A JSON object of the caller's own, at most 16 KiB as JSON and 5 levels deep. */
+export const Metadata = () =>
+  Type.Object(
+    {},
+    {
+      additionalProperties: true,
+      description: `A JSON object of your own: at most ${METADATA_MAX_BYTES} bytes as JSON, nested at most ${METADATA_MAX_DEPTH} levels`,
+      'x-max-bytes': METADATA_MAX_BYTES,
+      'x-max-depth': METADATA_MAX_DEPTH,
+    },
+  );
 
 export const ErrorBody = Type.Object(
   { detail: Type.String({ examples: ['Customer not found'] }) },

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type Options } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
+import { addJsonLimitKeywords } from './json-limits.js';
 
 /**
  * Python's uuid.UUID accepts these spellings; we store the canonical lowercase hyphenated form.
@@ -63,6 +64,7 @@ function makeAjv(options: Options): Ajv {
       return ok;
     },
   });
+  addJsonLimitKeywords(ajv);
   return ajv;
 }
 
