@@ -44,15 +44,21 @@ export function createClaimThrottle(store: CounterStore, limits: ClaimLimits) {
         taken.push({ key: `claim:sender:${channel}:${externalId}`, limit: limits.perIdentity });
       if (limits.perKey > 0 && actor.keyId) taken.push({ key: `claim:key:${actor.keyId}`, limit: limits.perKey });
       const counts = await Promise.all(taken.map((t) => count(t.key)));
+      // A lost refund only makes the limit a little stricter; never fail over it.
+      const refund = () => Promise.all(taken.map((t) => store.refund(t.key).catch(() => undefined)));
       const over = counts.filter((c, i) => c.count > (taken[i]?.limit ?? 0));
       if (over.length > 0) {
+        // A refused attempt compared nothing, so it counts against no budget: otherwise one sender
+        // hammering its own (already blocked) limit would use up the whole key's budget and lock
+        // every other sender of that bot out. The blocked counter stays at its limit until the
+        // window ends.
+        await refund();
         const waitMs = Math.max(...over.map((c) => c.resetInMs));
         throw new RateLimitedError(TOO_MANY_CLAIMS, Math.ceil(waitMs / 1000));
       }
       return {
         async succeeded() {
-          // A lost refund only makes the limit a little stricter; never fail the claim over it.
-          await Promise.all(taken.map((t) => store.refund(t.key).catch(() => undefined)));
+          await refund();
         },
       };
     },
