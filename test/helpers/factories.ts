@@ -42,3 +42,20 @@ export async function createKey(app: FastifyInstance, scope: 'admin' | 'runtime'
   if (response.statusCode !== 201) throw new Error(`createKey: ${response.statusCode} ${response.body}`);
   return response.json<{ id: string; key: string; prefix: string }>();
 }
+
+/** ISO 8601 UTC with milliseconds and `Z`, as the contract's timestamps. */
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A clock that only moves when told to, so that tests can order rows and expire codes. */
+export class ManualClock {
+  private at: number;
+  constructor(start = Date.parse('2026-01-01T00:00:00.000Z')) {
+    this.at = start;
+  }
+  now(): Date {
+    return new Date(this.at);
+  }
+  advance(seconds: number): void {
+    this.at += seconds * 1000;
+  }
+}
