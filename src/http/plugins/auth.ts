@@ -25,7 +25,7 @@ async function authPlugin(app: FastifyInstance) {
     if (!presented) throw unauthorized('Missing API key: send it in the X-Api-Key header');
     const principal = await app.services.apiKeys.authenticate(presented);
     if (!principal) {
-      app.authFailures?.(request);
+      await app.authFailures?.(request);
       throw unauthorized('Invalid or revoked API key');
     }
     request.principal = principal;
@@ -38,7 +38,7 @@ async function authPlugin(app: FastifyInstance) {
 declare module 'fastify' {
   interface FastifyInstance {
     /** Set by the rate-limit plugin to count a failed authentication against the client's address. */
-    authFailures?: (request: FastifyRequest) => void;
+    authFailures?: (request: FastifyRequest) => Promise<void>;
   }
 }
 

@@ -35,14 +35,16 @@ async function rateLimitPlugin(app: FastifyInstance, options: { limits: Config['
   const blocked = new LRUCache<string, number>({ max: 100_000 });
 
   if (authFailuresPerIp > 0) {
-    app.decorate('authFailures', (request: FastifyRequest) => {
-      counters.hit(`auth:${request.ip}`, windowMs).then(
-        (count) => {
-          if (count.count >= authFailuresPerIp) blocked.set(request.ip, now() + count.resetInMs);
-        },
+    // Awaited (one round trip, on failures only), so that the request after the limit-th failure
+    // is refused for certain, not only once the count happens to come back.
+    app.decorate('authFailures', async (request: FastifyRequest) => {
+      try {
+        const count = await counters.hit(`auth:${request.ip}`, windowMs);
+        if (count.count >= authFailuresPerIp) blocked.set(request.ip, now() + count.resetInMs);
+      } catch (error) {
         // Fail open: a lost counter must not lock everybody out; the key check still stands.
-        (error: unknown) => request.log.warn({ err: error }, 'could not count a failed authentication'),
-      );
+        request.log.warn({ err: error }, 'could not count a failed authentication');
+      }
     });
 
     app.addHook('onRequest', async (request) => {
