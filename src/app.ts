@@ -99,7 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
       await v1.register(serviceInfoRoutes, { config });
-      await v1.register(channelRoutes, { prefix: '/channels' });
+      await v1.register(channelRoutes, { prefix: '/channels', config });
     },
     { prefix: '/v1' },
   );

@@ -1,4 +1,5 @@
+import type { Config } from '../../../config.js';
 import type { App } from '../../types.js';
 
-// Placeholder: the chat webhooks (Telegram, Slack, WhatsApp) are registered here under /v1/channels.
-export default async function channelRoutes(_app: App) {}
+// The chat webhooks (Telegram, Slack, WhatsApp) are registered here under /v1/channels.
+export default async function channelRoutes(_app: App, _options: { config: Config }) {}
