@@ -1,5 +1,19 @@
 import type { Config } from '../../../config.js';
 import type { App } from '../../types.js';
+import slackCommands from './slack-commands.js';
+import telegramWebhook from './telegram-webhook.js';
+import whatsappWebhook from './whatsapp-webhook.js';
 
-// The chat webhooks (Telegram, Slack, WhatsApp) are registered here under /v1/channels.
-export default async function channelRoutes(_app: App, _options: { config: Config }) {}
+/**
+ * The chat webhooks under /v1/channels. They need no X-Api-Key (no `config.auth`): each platform
+ * authenticates with its own secret. A channel that is not configured has no route at all (404).
+ */
+export default async function channelRoutes(app: App, options: { config: Config }) {
+  const { telegram, slack, whatsapp } = options.config;
+  telegramWebhook(app, telegram);
+  // Slack and WhatsApp read raw bodies for their signatures: each in its own scope, so that the
+  // application's JSON parser stays in place for every other route.
+  const { signingSecret } = slack;
+  if (signingSecret) await app.register(slackCommands, { signingSecret });
+  await app.register(whatsappWebhook, { whatsapp });
+}

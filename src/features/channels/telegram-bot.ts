@@ -1,0 +1,72 @@
+import { Bot } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { ClaimsService } from '../claims/claims.service.js';
+import { parseTelegramText } from './claim-command.js';
+import { replies } from './claim-replies.js';
+import { type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
+
+export interface TelegramSettings {
+  botToken: string;
+  botUsername: string | undefined;
+  apiBase: string;
+}
+
+/**
+ * What grammY would learn from getMe. The bot's id is the token's first part, and its username is
+ * configured, so that handling an update never needs a round trip to Telegram first.
+ */
+function botInfoOf(settings: TelegramSettings): UserFromGetMe {
+  const id = Number(settings.botToken.split(':')[0]);
+  return {
+    id: Number.isSafeInteger(id) ? id : 0,
+    is_bot: true,
+    first_name: settings.botUsername ?? 'bot',
+    username: settings.botUsername ?? 'bot',
+    can_join_groups: true,
+    can_read_all_group_messages: false,
+    supports_inline_queries: false,
+    can_connect_to_business: false,
+    has_main_web_app: false,
+    has_topics_enabled: false,
+    allows_users_to_create_topics: false,
+    can_manage_bots: false,
+    supports_join_request_queries: false,
+  };
+}
+
+/**
+ * A grammY bot that answers `/claim CODE`, `/claim@OurBot CODE` and `/start claim_CODE`, fed one
+ * update at a time by the webhook route (`bot.handleUpdate`), replying with sendMessage through
+ * `apiBase`. grammY brings the Update types, the per-update context and a Bot API client; our own
+ * parser reads the command, so that the three chat platforms share one grammar.
+ */
+export function createTelegramBot(settings: TelegramSettings, deps: { claims: ClaimsService; log: RedeemLogger }) {
+  const bot = new Bot(settings.botToken, {
+    botInfo: botInfoOf(settings),
+    // A slow Bot API must not hold the webhook for grammY's default of 500 seconds.
+    client: { apiRoot: settings.apiBase, timeoutSeconds: 10 },
+  });
+
+  bot.on('message:text', async (ctx) => {
+    const command = parseTelegramText(ctx.message.text, settings.botUsername);
+    if (!command) return;
+    const text =
+      command.kind === 'usage'
+        ? replies.usage('/claim')
+        : await redeemFromChat(deps.claims, deps.log, {
+            channel: 'telegram',
+            externalId: String(ctx.message.from.id),
+            code: command.code,
+          });
+    try {
+      await ctx.reply(text, {
+        reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true },
+      });
+    } catch (error) {
+      // The claim itself is done; a lost answer must not make Telegram redeliver the update.
+      deps.log.warn({ err: error }, 'could not answer on Telegram');
+    }
+  });
+
+  return bot;
+}

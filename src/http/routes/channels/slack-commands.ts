@@ -1,0 +1,55 @@
+import { Type } from '@sinclair/typebox';
+import { parseSlackText } from '../../../features/channels/claim-command.js';
+import { replies } from '../../../features/channels/claim-replies.js';
+import { redeemFromChat } from '../../../features/channels/redeem-from-chat.js';
+import { verifySlackSignature } from '../../../features/channels/signatures.js';
+import { unauthorized } from '../../../internal/errors.js';
+import { errors } from '../../schemas/common.js';
+import type { App } from '../../types.js';
+import { keepRawBodies, rawBodyOf } from './raw-body.js';
+
+const SlackAnswer = Type.Object({ response_type: Type.Literal('ephemeral'), text: Type.String() });
+
+/** Slack's slash command (`/claim CODE`): on only with SLACK_SIGNING_SECRET. */
+export default async function slackCommands(app: App, options: { signingSecret: string }) {
+  keepRawBodies(app);
+
+  app.post('/slack/commands', {
+    schema: {
+      tags: ['Channels'],
+      summary: 'Slack Slash Command',
+      description:
+        'Request URL of the `/claim` slash command (form-encoded, signed with SLACK_SIGNING_SECRET, at most 5 minutes old). Redeems the code for the sending `user_id` and answers with an ephemeral message.',
+      response: { 200: Type.Union([SlackAnswer, Type.Object({})]), ...errors(401) },
+    },
+    handler: async (request) => {
+      const rawBody = rawBodyOf(request.body);
+      const valid = verifySlackSignature({
+        secret: options.signingSecret,
+        signature: headerOf(request.headers['x-slack-signature']),
+        timestamp: headerOf(request.headers['x-slack-request-timestamp']),
+        rawBody,
+        nowSeconds: Math.floor(app.services.clock.now().getTime() / 1000),
+      });
+      if (!valid) throw unauthorized('Invalid Slack signature');
+      const form = new URLSearchParams(rawBody.toString('utf8'));
+      // Slack checks the certificate of a command's URL with `ssl_check=1`; it wants only a 200.
+      if (form.get('ssl_check') === '1') return {};
+      const userId = form.get('user_id')?.trim().toUpperCase();
+      if (!userId) return {};
+      const command = parseSlackText(form.get('text') ?? '');
+      const name = form.get('command') || '/claim';
+      const text =
+        command.kind === 'usage'
+          ? replies.usage(name)
+          : await redeemFromChat(app.services.claims, request.log, {
+              channel: 'slack',
+              externalId: userId,
+              code: command.code,
+            });
+      return { response_type: 'ephemeral' as const, text };
+    },
+  });
+}
+
+const headerOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);

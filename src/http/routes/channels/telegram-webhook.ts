@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox';
+import type { Update } from 'grammy/types';
+import type { Config } from '../../../config.js';
+import { safeEqual } from '../../../features/channels/signatures.js';
+import { createTelegramBot } from '../../../features/channels/telegram-bot.js';
+import { unauthorized } from '../../../internal/errors.js';
+import { errors } from '../../schemas/common.js';
+import type { App } from '../../types.js';
+
+const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
+/** Telegram's webhook: on only with TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET. */
+export default function telegramWebhook(app: App, telegram: Config['telegram']) {
+  const { botToken, webhookSecret } = telegram;
+  if (!botToken || !webhookSecret) return;
+  const bot = createTelegramBot(
+    { botToken, botUsername: telegram.botUsername, apiBase: telegram.apiBase },
+    { claims: app.services.claims, log: app.log },
+  );
+
+  app.post('/telegram/webhook', {
+    schema: {
+      tags: ['Channels'],
+      summary: 'Telegram Webhook',
+      description:
+        'Takes Bot API Update objects (set with setWebhook and secret_token = TELEGRAM_WEBHOOK_SECRET). Redeems `/claim CODE`, `/claim@Bot CODE` and `/start claim_CODE`, answering with sendMessage; any other update is acknowledged and ignored.',
+      headers: Type.Object({ [SECRET_HEADER]: Type.Optional(Type.String()) }),
+      response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401, 422) },
+    },
+    // Checked before the body is even parsed: a forged request learns nothing and changes nothing.
+    onRequest: async (request) => {
+      const presented = request.headers[SECRET_HEADER];
+      if (typeof presented !== 'string' || !safeEqual(presented, webhookSecret)) {
+        throw unauthorized('Invalid webhook secret token');
+      }
+    },
+    handler: async (request) => {
+      const update = request.body as Update | undefined;
+      if (typeof update === 'object' && update !== null && typeof update.update_id === 'number') {
+        try {
+          await bot.handleUpdate(update);
+        } catch (error) {
+          request.log.warn({ err: error }, 'Telegram update failed');
+        }
+      }
+      return { ok: true };
+    },
+  });
+}

@@ -1,0 +1,74 @@
+import { Type } from '@sinclair/typebox';
+import type { Config } from '../../../config.js';
+import { safeEqual, verifyMetaSignature } from '../../../features/channels/signatures.js';
+import { handleWhatsAppText } from '../../../features/channels/whatsapp-handler.js';
+import { textMessagesOf } from '../../../features/channels/whatsapp-webhook.js';
+import { forbidden, unauthorized } from '../../../internal/errors.js';
+import { errors } from '../../schemas/common.js';
+import type { App } from '../../types.js';
+import { keepRawBodies, rawBodyOf } from './raw-body.js';
+
+const Handshake = Type.Object({
+  'hub.mode': Type.Optional(Type.String()),
+  'hub.verify_token': Type.Optional(Type.String()),
+  'hub.challenge': Type.Optional(Type.String({ maxLength: 256 })),
+});
+
+/** WhatsApp Cloud API webhook: on only with WHATSAPP_VERIFY_TOKEN and WHATSAPP_APP_SECRET. */
+export default async function whatsappWebhook(app: App, options: { whatsapp: Config['whatsapp'] }) {
+  const { verifyToken, appSecret, accessToken, apiBase } = options.whatsapp;
+  if (!verifyToken || !appSecret) return;
+  if (!accessToken) app.log.warn('WHATSAPP_ACCESS_TOKEN is not set: WhatsApp claims work, but get no answer');
+  keepRawBodies(app);
+
+  app.get('/whatsapp/webhook', {
+    schema: {
+      tags: ['Channels'],
+      summary: 'WhatsApp Webhook Verification',
+      description:
+        "Meta's subscription handshake: answers `hub.challenge` when `hub.verify_token` is WHATSAPP_VERIFY_TOKEN.",
+      querystring: Handshake,
+      response: { 200: Type.String(), ...errors(403, 422) },
+    },
+    handler: async (request, reply) => {
+      const query = request.query;
+      const token = query['hub.verify_token'];
+      if (query['hub.mode'] !== 'subscribe' || token === undefined || !safeEqual(token, verifyToken)) {
+        throw forbidden('Verification token mismatch');
+      }
+      return reply.type('text/plain; charset=utf-8').send(query['hub.challenge'] ?? '');
+    },
+  });
+
+  app.post('/whatsapp/webhook', {
+    schema: {
+      tags: ['Channels'],
+      summary: 'WhatsApp Webhook',
+      description:
+        "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164) and is answered through the Graph API; everything else is acknowledged and ignored.",
+      response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401) },
+    },
+    handler: async (request) => {
+      const rawBody = rawBodyOf(request.body);
+      const signature = request.headers['x-hub-signature-256'];
+      if (!verifyMetaSignature(appSecret, Array.isArray(signature) ? signature[0] : signature, rawBody)) {
+        throw unauthorized('Invalid webhook signature');
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        return { ok: true };
+      }
+      // One after the other, so that two messages of one sender never race for one code.
+      for (const message of textMessagesOf(payload)) {
+        await handleWhatsAppText(message, {
+          claims: app.services.claims,
+          log: request.log,
+          settings: { accessToken, apiBase },
+        });
+      }
+      return { ok: true };
+    },
+  });
+}
