@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { CONTENT_SECURITY_POLICY_HEADER } from './security-headers.js';
 
 /**
  * `/openapi.json` is generated from the route schemas; `/docs` renders it with Swagger UI, whose
@@ -37,8 +38,9 @@ async function docsPlugin(app: FastifyInstance) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { url: '/openapi.json', deepLinking: true, persistAuthorization: false },
-    staticCSP: true,
+    // No online validator badge: it would be the page's only third-party request.
+    uiConfig: { url: '/openapi.json', deepLinking: true, persistAuthorization: false, validatorUrl: null },
+    staticCSP: CONTENT_SECURITY_POLICY_HEADER,
   });
 }
 

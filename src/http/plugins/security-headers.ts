@@ -31,6 +31,15 @@ export const CONTENT_SECURITY_POLICY = {
   },
 };
 
+/**
+ * The same policy as one header value, for `/docs`: swagger-ui's own `staticCSP` would allow
+ * styles and fonts from any https origin, images from validator.swagger.io, and would add
+ * `upgrade-insecure-requests`, which breaks the page on a plain-http deployment.
+ */
+export const CONTENT_SECURITY_POLICY_HEADER = Object.entries(CONTENT_SECURITY_POLICY.directives)
+  .map(([name, values]) => `${name} ${values.join(' ')}`)
+  .join('; ');
+
 /** Helmet's headers on every response, and a limit on query strings. */
 async function securityHeadersPlugin(app: FastifyInstance) {
   await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, global: true });
