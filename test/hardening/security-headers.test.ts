@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashesEqual } from '../../src/features/claims/claims.js';
+import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { sqlite } from '../helpers/dialects.js';
+
+/** The directives of a Content-Security-Policy header, by name. */
+function directives(header: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const part of String(header).split(';')) {
+    const [name, ...values] = part.trim().split(/\s+/);
+    if (name) out.set(name, values);
+  }
+  return out;
+}
+
+function expectStrictPolicy(header: unknown) {
+  const policy = directives(header);
+  expect(policy.get('default-src')).toEqual(["'self'"]);
+  expect(policy.get('script-src')).toEqual(["'self'"]);
+  expect(policy.get('script-src-attr')).toEqual(["'none'"]);
+  expect(policy.get('object-src')).toEqual(["'none'"]);
+  expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
+  expect(String(header)).not.toMatch(/unsafe-inline|unsafe-eval|https:|\*/);
+  expect(policy.has('upgrade-insecure-requests')).toBe(false);
+}
+
+/** Every <script> in the page loads a file: no inline code that a strict policy would have to allow. */
+function expectNoInlineScripts(html: string) {
+  const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+  for (const [, attributes, body] of scripts) {
+    expect(attributes).toMatch(/\bsrc=/);
+    expect(body?.trim()).toBe('');
+  }
+  expect(html).not.toMatch(/\son[a-z]+\s*=/i);
+}
+
+describe('security headers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(sqlite);
+  });
+  afterAll(() => t.close());
+
+  it('serves the dashboard page under a strict policy with no inline scripts', async () => {
+    const page = await t.app.inject({ url: '/' });
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expectStrictPolicy(page.headers['content-security-policy']);
+    expectNoInlineScripts(page.body);
+  });
+
+  it('serves /docs under the same strict policy, and the page still loads its scripts from our origin', async () => {
+    const page = await t.app.inject({ url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expectStrictPolicy(page.headers['content-security-policy']);
+    expectNoInlineScripts(page.body);
+    const sources = [...page.body.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(sources.length).toBeGreaterThan(0);
+    for (const src of sources) {
+      const url = new URL(src, 'http://localhost/docs/').pathname;
+      const asset = await t.app.inject({ url });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['content-type']).toMatch(/javascript/);
+    }
+    // The initializer points Swagger UI at our own spec and at no online validator.
+    const init = await t.app.inject({ url: '/docs/static/swagger-initializer.js' });
+    expect(init.body).toContain('/openapi.json');
+    expect(init.body).not.toContain('validator.swagger.io');
+  });
+
+  it('sends the usual hardening headers on API responses too', async () => {
+    for (const url of ['/v1/customers', '/healthz', '/openapi.json']) {
+      const response = await t.app.inject({ url, headers: t.admin });
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(response.headers['referrer-policy']).toBe('no-referrer');
+      expect(response.headers['strict-transport-security']).toMatch(/max-age=/);
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('compares code hashes with a constant-time comparison that refuses other lengths', () => {
+    const a = 'ab'.repeat(32);
+    expect(hashesEqual(a, a)).toBe(true);
+    expect(hashesEqual(a, `${'ab'.repeat(31)}ac`)).toBe(false);
+    expect(hashesEqual(a, 'ab')).toBe(false);
+    expect(hashesEqual(a, '')).toBe(false);
+  });
+});
