@@ -1,0 +1,148 @@
+import { ApiError, NetworkError } from './api-error.js';
+import type {
+  AuditEvent,
+  ClaimCode,
+  Customer,
+  Identity,
+  JsonObject,
+  Page,
+  ServiceInfo,
+  ValidationItem,
+} from './types.js';
+
+type Query = Record<string, string | number | undefined | null>;
+
+export interface CustomerInput {
+  email: string;
+  name: string | null;
+  metadata: JsonObject;
+}
+
+export interface IdentityInput {
+  channel: string;
+  external_id: string;
+  instance_id?: string | null;
+  display_name?: string | null;
+  role_override?: string | null;
+  metadata?: JsonObject;
+}
+
+export interface IdentityChanges {
+  display_name?: string | null;
+  role_override?: string | null;
+  metadata?: JsonObject;
+  verified?: boolean;
+}
+
+export interface LookupQuery {
+  channel: string;
+  external_id: string;
+  instance_id?: string;
+}
+
+/** The raw answer of the reverse lookup, whatever its status: the dashboard shows it as the runtime gets it. */
+export interface RawResponse {
+  status: number;
+  body: unknown;
+}
+
+function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function toError(response: Response, body: unknown): ApiError {
+  const detail =
+    body && typeof body === 'object' && 'detail' in body
+      ? (body as { detail: string | ValidationItem[] }).detail
+      : `${response.status} ${response.statusText}`;
+  const retryAfter = Number(response.headers.get('retry-after'));
+  return new ApiError(response.status, detail, body, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
+}
+
+/**
+ * Our public API, with the operator's key in X-Api-Key (never in a URL). `onUnauthorized` runs
+ * when the key stops working (revoked while signed in), so the app can ask for a new one.
+ */
+export function createApi(apiKey: string, onUnauthorized: () => void = () => undefined) {
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { 'x-api-key': apiKey, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch {
+      throw new NetworkError();
+    }
+  }
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await send(method, path, body);
+    const parsed = await readBody(response);
+    if (!response.ok) {
+      if (response.status === 401) onUnauthorized();
+      throw toError(response, parsed);
+    }
+    return parsed as T;
+  }
+
+  const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
+  const identityPath = (customerId: string, identityId: string) =>
+    `${customerPath(customerId)}/identities/${encodeURIComponent(identityId)}`;
+
+  return {
+    /** Checks the key: admin routes are what the dashboard needs, so it asks one of them. */
+    checkKey: () => request<Page<AuditEvent>>('GET', withQuery('/v1/audit', { limit: 1 })),
+    serviceInfo: () => request<ServiceInfo>('GET', '/v1/service-info'),
+
+    listCustomers: (query: { q?: string; cursor?: string | null; limit?: number }) =>
+      request<Page<Customer>>('GET', withQuery('/v1/customers', query)),
+    getCustomer: (id: string) => request<Customer>('GET', customerPath(id)),
+    createCustomer: (input: CustomerInput) => request<Customer>('POST', '/v1/customers', input),
+    updateCustomer: (id: string, input: Partial<CustomerInput>) => request<Customer>('PATCH', customerPath(id), input),
+    deleteCustomer: (id: string) => request<void>('DELETE', customerPath(id)),
+
+    listIdentities: (customerId: string) => request<Identity[]>('GET', `${customerPath(customerId)}/identities`),
+    createIdentity: (customerId: string, input: IdentityInput) =>
+      request<Identity>('POST', `${customerPath(customerId)}/identities`, input),
+    updateIdentity: (customerId: string, identityId: string, changes: IdentityChanges) =>
+      request<Identity>('PATCH', identityPath(customerId, identityId), changes),
+    deleteIdentity: (customerId: string, identityId: string) =>
+      request<void>('DELETE', identityPath(customerId, identityId)),
+    generateClaimCode: (customerId: string, identityId: string) =>
+      request<ClaimCode>('POST', `${identityPath(customerId, identityId)}/claim-code`),
+
+    /** Unlike the others, any status is an answer here: a 404 is what the runtime sees for a stranger. */
+    async lookup(query: LookupQuery): Promise<RawResponse> {
+      const response = await send('GET', withQuery('/v1/customers/lookup/identity', { ...query }));
+      const body = await readBody(response);
+      if (response.status === 401) onUnauthorized();
+      if (response.status === 422 || response.status === 429 || response.status >= 500) throw toError(response, body);
+      return { status: response.status, body };
+    },
+
+    listAudit: (query: { customer_id?: string; cursor?: string | null; limit?: number }) =>
+      request<Page<AuditEvent>>('GET', withQuery('/v1/audit', query)),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

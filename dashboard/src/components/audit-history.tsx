@@ -1,0 +1,120 @@
+import { useEffect, useState } from 'preact/hooks';
+import { messageOf } from '../api/api-error.js';
+import type { AuditEvent, Json } from '../api/types.js';
+import { useApi } from '../lib/api-context.js';
+import { formatTime } from '../lib/format.js';
+import { prettyJson } from '../lib/json.js';
+import { EmptyState, ErrorNotice, Loading } from './status.js';
+
+const ACTIONS: Record<string, string> = {
+  'customer.created': 'Customer created',
+  'customer.updated': 'Customer updated',
+  'customer.deleted': 'Customer deleted',
+  'identity.created': 'Identity linked',
+  'identity.updated': 'Identity updated',
+  'identity.verified': 'Identity verified',
+  'identity.unverified': 'Identity unverified',
+  'identity.deleted': 'Identity unlinked',
+  'claim_code.issued': 'Claim code issued',
+  'claim.succeeded': 'Code redeemed',
+  'claim.failed': 'Failed claim attempt',
+};
+
+const asObject = (value: Json): Record<string, Json> =>
+  value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+
+const show = (value: Json | undefined) => (value === undefined ? '—' : JSON.stringify(value));
+
+/** What changed, field by field (timestamps left out: the event has its own). */
+function changes(event: AuditEvent): string[] {
+  const before = asObject(event.before);
+  const after = asObject(event.after);
+  if (!event.before || !event.after) {
+    const subject = asObject(event.after ?? event.before);
+    const name = subject.channel ? `${subject.channel} ${subject.external_id}` : (subject.email ?? null);
+    return name ? [String(name)] : [];
+  }
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((key) => !key.endsWith('_at') || key === 'verified_at')
+    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => `${key}: ${show(before[key])} → ${show(after[key])}`);
+}
+
+export function AuditHistory({ customerId, version }: { customerId: string; version: number }) {
+  const api = useApi();
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    api.listAudit({ customer_id: customerId, limit: 20 }).then(
+      (page) => {
+        if (!current) return;
+        setEvents(page.items);
+        setNext(page.next_cursor);
+        setError(null);
+      },
+      (caught: unknown) => current && setError(messageOf(caught)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, customerId, version]);
+
+  const loadMore = async () => {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const page = await api.listAudit({ customer_id: customerId, limit: 20, cursor: next });
+      setEvents([...(events ?? []), ...page.items]);
+      setNext(page.next_cursor);
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  return (
+    <section class="card stack" aria-labelledby="history-title">
+      <h2 id="history-title">History</h2>
+      {error ? <ErrorNotice>Could not load the history: {error}</ErrorNotice> : null}
+      {!events ? (
+        error ? null : (
+          <Loading label="Loading history…" />
+        )
+      ) : events.length === 0 ? (
+        <EmptyState title="Nothing recorded yet." />
+      ) : (
+        <ol class="timeline">
+          {events.map((event) => (
+            <li key={event.id} class={`timeline__item timeline__item--${event.action.replace(/\W/g, '-')}`}>
+              <div class="timeline__head">
+                <strong>{ACTIONS[event.action] ?? event.action}</strong>
+                <span class="muted small">
+                  by {event.actor} · <time dateTime={event.at}>{formatTime(event.at)}</time>
+                </span>
+              </div>
+              {changes(event).map((line) => (
+                <p key={line} class="timeline__change">
+                  {line}
+                </p>
+              ))}
+              <details class="disclosure disclosure--small">
+                <summary>Before and after</summary>
+                <pre class="code-block">{prettyJson({ before: event.before, after: event.after })}</pre>
+              </details>
+            </li>
+          ))}
+        </ol>
+      )}
+      {next ? (
+        <button type="button" class="button" onClick={loadMore} disabled={loadingMore}>
+          {loadingMore ? 'Loading…' : 'Older events'}
+        </button>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,287 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, messageOf } from '../api/api-error.js';
+import type { Customer, Identity, ServiceInfo } from '../api/types.js';
+import { AuditHistory } from '../components/audit-history.js';
+import { type ActiveCode, ClaimCodePanel } from '../components/claim-code-panel.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { CustomerFormDialog } from '../components/customer-form-dialog.js';
+import { EditIdentityDialog } from '../components/edit-identity-dialog.js';
+import { IdentitiesTable, type IdentityActions } from '../components/identities-table.js';
+import { LinkIdentityForm } from '../components/link-identity-form.js';
+import { LookupBox, type LookupRequest } from '../components/lookup-box.js';
+import { ErrorNotice, Loading } from '../components/status.js';
+import { useApi } from '../lib/api-context.js';
+import { customerLabel, formatTime } from '../lib/format.js';
+import { prettyJson } from '../lib/json.js';
+import { Link, navigate } from '../lib/router.js';
+
+/** How often the page asks whether the person has redeemed the code on screen. */
+const POLL_MS = 2000;
+
+type Dialog =
+  | { kind: 'edit-customer' }
+  | { kind: 'delete-customer' }
+  | { kind: 'edit-identity'; identity: Identity }
+  | { kind: 'unlink'; identity: Identity };
+
+export function CustomerPage({ customerId }: { customerId: string }) {
+  const api = useApi();
+  const [customer, setCustomer] = useState<Customer | null>(null);
+  const [identities, setIdentities] = useState<Identity[] | null>(null);
+  const [info, setInfo] = useState<ServiceInfo | null>(null);
+  const [loadError, setLoadError] = useState<{ status: number | null; message: string } | null>(null);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [code, setCode] = useState<ActiveCode | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+  const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
+  const [lookup, setLookup] = useState<LookupRequest | null>(null);
+  const [history, setHistory] = useState(0);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  const changed = () => setHistory((n) => n + 1);
+
+  useEffect(() => {
+    let current = true;
+    Promise.all([api.getCustomer(customerId), api.listIdentities(customerId)]).then(
+      ([c, list]) => {
+        if (!current) return;
+        setCustomer(c);
+        setIdentities(list);
+        document.title = `${customerLabel(c)} · Identity service`;
+        headingRef.current?.focus();
+      },
+      (caught: unknown) =>
+        current &&
+        setLoadError({ status: caught instanceof ApiError ? caught.status : null, message: messageOf(caught) }),
+    );
+    // The bot's username for the Telegram deep link; the page works without it.
+    api.serviceInfo().then(
+      (result) => current && setInfo(result),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, customerId]);
+
+  const codeIdentity = code ? identities?.find((identity) => identity.id === code.identity_id) : undefined;
+  const waiting = Boolean(code && codeIdentity && !codeIdentity.verified);
+
+  // While a code is on screen, watch for its redemption (by the runtime, through the chat).
+  useEffect(() => {
+    if (!waiting || !code) return;
+    const timer = setInterval(() => {
+      if (Date.now() > code.expiresAt) return;
+      api.listIdentities(customerId).then(
+        (list) => {
+          setIdentities(list);
+          if (list.find((identity) => identity.id === code.identity_id)?.verified) changed();
+        },
+        () => undefined,
+      );
+    }, POLL_MS);
+    return () => clearInterval(timer);
+  }, [api, customerId, waiting, code]);
+
+  const replace = (identity: Identity) =>
+    setIdentities((list) => (list ?? []).map((item) => (item.id === identity.id ? identity : item)));
+
+  const generate = async (identity: Identity) => {
+    setBusyId(identity.id);
+    setRowError(null);
+    try {
+      const issued = await api.generateClaimCode(customerId, identity.id);
+      setCode({ ...issued, expiresAt: Date.now() + issued.expires_in_seconds * 1000 });
+      changed();
+      requestAnimationFrame(() => document.getElementById('claim-title')?.scrollIntoView({ block: 'nearest' }));
+    } catch (caught) {
+      setRowError({ id: identity.id, message: messageOf(caught) });
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  const actions: IdentityActions = {
+    generateCode: (identity) => void generate(identity),
+    edit: (identity) => setDialog({ kind: 'edit-identity', identity }),
+    unlink: (identity) => setDialog({ kind: 'unlink', identity }),
+    lookUp: (identity) => {
+      setLookup({
+        channel: identity.channel,
+        external_id: identity.external_id,
+        instance_id: identity.instance_id,
+        nonce: Date.now(),
+      });
+      document.getElementById('lookup')?.scrollIntoView({ block: 'nearest' });
+    },
+    setVerified: async (identity, verified) => {
+      setBusyId(identity.id);
+      setRowError(null);
+      try {
+        replace(await api.updateIdentity(customerId, identity.id, { verified }));
+        changed();
+      } catch (caught) {
+        setRowError({ id: identity.id, message: messageOf(caught) });
+      } finally {
+        setBusyId(null);
+      }
+    },
+  };
+
+  if (loadError) {
+    return (
+      <section class="card stack">
+        <h1>{loadError.status === 404 ? 'Customer not found' : 'Could not load this customer'}</h1>
+        <ErrorNotice>{loadError.message}</ErrorNotice>
+        <p>
+          <Link href="/">Back to customers</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!customer || !identities) return <Loading label="Loading customer…" />;
+
+  const identityCount = identities.length;
+  return (
+    <div class="stack stack--large">
+      <nav aria-label="Breadcrumb" class="breadcrumb">
+        <Link href="/">Customers</Link>
+        <span aria-hidden="true"> / </span>
+        <span aria-current="page">{customerLabel(customer)}</span>
+      </nav>
+
+      <section class="card customer-header" aria-labelledby="customer-heading">
+        <div class="customer-header__main">
+          <h1 id="customer-heading" ref={headingRef} tabIndex={-1}>
+            {customer.name || customer.email}
+          </h1>
+          <p class="muted">
+            {customer.email} · customer since {formatTime(customer.created_at)}
+          </p>
+          {Object.keys(customer.metadata).length > 0 ? (
+            <details class="disclosure disclosure--small">
+              <summary>Metadata</summary>
+              <pre class="code-block">{prettyJson(customer.metadata)}</pre>
+            </details>
+          ) : null}
+        </div>
+        <div class="customer-header__actions">
+          <button type="button" class="button" onClick={() => setDialog({ kind: 'edit-customer' })}>
+            Edit customer
+          </button>
+          <button
+            type="button"
+            class="button button--danger-ghost"
+            onClick={() => setDialog({ kind: 'delete-customer' })}
+          >
+            Delete customer
+          </button>
+        </div>
+      </section>
+
+      {code ? (
+        <ClaimCodePanel
+          code={code}
+          identity={codeIdentity}
+          botUsername={info?.telegram_bot_username ?? null}
+          busy={busyId === code.identity_id}
+          onRegenerate={() => codeIdentity && void generate(codeIdentity)}
+          onClose={() => setCode(null)}
+        />
+      ) : null}
+
+      <section class="card card--flush" aria-labelledby="identities-heading">
+        <div class="card__header">
+          <h2 id="identities-heading">Identities</h2>
+          <span class="muted">{identityCount === 1 ? '1 linked' : `${identityCount} linked`}</span>
+        </div>
+        <IdentitiesTable identities={identities} actions={actions} busyId={busyId} rowError={rowError} />
+      </section>
+
+      <div class="layout layout--two">
+        <section class="card stack" aria-labelledby="link-heading">
+          <h2 id="link-heading">Link an identity</h2>
+          <LinkIdentityForm
+            customerId={customerId}
+            onLinked={(identity) => {
+              setIdentities((list) => [...(list ?? []), identity]);
+              changed();
+            }}
+          />
+        </section>
+        <LookupBox request={lookup} />
+      </div>
+
+      <AuditHistory customerId={customerId} version={history} />
+
+      {dialog?.kind === 'edit-customer' ? (
+        <CustomerFormDialog
+          customer={customer}
+          onClose={() => setDialog(null)}
+          onSaved={(saved) => {
+            setCustomer(saved);
+            setDialog(null);
+            changed();
+          }}
+        />
+      ) : null}
+
+      {dialog?.kind === 'delete-customer' ? (
+        <ConfirmDialog
+          title="Delete this customer?"
+          confirmLabel="Delete customer"
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.deleteCustomer(customerId);
+            setDialog(null);
+            navigate('/');
+          }}
+        >
+          <p>
+            <strong>{customerLabel(customer)}</strong> ({customer.email}) will be deleted, and with it{' '}
+            {identityCount === 0
+              ? 'any claim codes issued for them'
+              : `${identityCount === 1 ? 'its linked identity' : `all ${identityCount} linked identities`} and their claim codes`}
+            . The agents will no longer recognise this person. This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+
+      {dialog?.kind === 'edit-identity' ? (
+        <EditIdentityDialog
+          identity={dialog.identity}
+          onClose={() => setDialog(null)}
+          onSaved={(saved) => {
+            replace(saved);
+            setDialog(null);
+            changed();
+          }}
+        />
+      ) : null}
+
+      {dialog?.kind === 'unlink' ? (
+        <ConfirmDialog
+          title="Unlink this identity?"
+          confirmLabel="Unlink"
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            const gone = dialog.identity;
+            await api.deleteIdentity(customerId, gone.id);
+            setIdentities((list) => (list ?? []).filter((item) => item.id !== gone.id));
+            if (code?.identity_id === gone.id) setCode(null);
+            setDialog(null);
+            changed();
+          }}
+        >
+          <p>
+            <strong>
+              {dialog.identity.channel} {dialog.identity.external_id}
+            </strong>{' '}
+            will no longer be linked to {customerLabel(customer)}; its claim code, if any, stops working. The agents
+            will treat this account as a stranger.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}

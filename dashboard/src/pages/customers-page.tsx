@@ -1,0 +1,176 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { messageOf } from '../api/api-error.js';
+import type { Customer, Page } from '../api/types.js';
+import { CustomerFormDialog } from '../components/customer-form-dialog.js';
+import { LookupBox } from '../components/lookup-box.js';
+import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
+import { useApi } from '../lib/api-context.js';
+import { formatTime } from '../lib/format.js';
+import { Link, navigate } from '../lib/router.js';
+
+const PAGE_SIZE = 20;
+
+export function CustomersPage({ query }: { query: string }) {
+  const api = useApi();
+  const [draft, setDraft] = useState(query);
+  // The cursors of the pages before this one, so "Previous" can go back.
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [page, setPage] = useState<Page<Customer> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    document.title = 'Customers · Identity service';
+  }, []);
+
+  // A new search starts from the first page.
+  useEffect(() => {
+    setCursor(null);
+    setCursors([]);
+    setDraft(query);
+  }, [query]);
+
+  useEffect(() => {
+    let current = true;
+    setError(null);
+    api.listCustomers({ q: query || undefined, cursor, limit: PAGE_SIZE }).then(
+      (result) => current && setPage(result),
+      (caught: unknown) => current && setError(messageOf(caught)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, query, cursor]);
+
+  // Search as the operator types, without a request per keystroke.
+  useEffect(() => {
+    if (draft.trim() === query) return;
+    const timer = setTimeout(() => search(draft), 300);
+    return () => clearTimeout(timer);
+  }, [draft]);
+
+  const search = (text: string) => {
+    const q = text.trim();
+    navigate(q ? `/?q=${encodeURIComponent(q)}` : '/', { replace: true });
+  };
+
+  const goNext = () => {
+    if (!page?.next_cursor) return;
+    setCursors([...cursors, cursor]);
+    setCursor(page.next_cursor);
+    headingRef.current?.focus();
+  };
+  const goPrevious = () => {
+    setCursor(cursors.at(-1) ?? null);
+    setCursors(cursors.slice(0, -1));
+    headingRef.current?.focus();
+  };
+
+  return (
+    <div class="layout layout--with-aside">
+      <section class="stack" aria-labelledby="customers-heading">
+        <div class="page-header">
+          <h1 id="customers-heading" ref={headingRef} tabIndex={-1}>
+            Customers
+          </h1>
+          <button type="button" class="button button--primary" onClick={() => setCreating(true)}>
+            New customer
+          </button>
+        </div>
+
+        <form
+          class="search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            search(draft);
+          }}
+        >
+          <label for="customer-search" class="visually-hidden">
+            Search customers by email or name
+          </label>
+          <input
+            id="customer-search"
+            type="search"
+            placeholder="Search by email or name"
+            value={draft}
+            onInput={(event) => setDraft(event.currentTarget.value)}
+            maxLength={200}
+          />
+          <button type="submit" class="button">
+            Search
+          </button>
+        </form>
+
+        <div class="card card--flush">
+          {error ? (
+            <ErrorNotice>Could not load customers: {error}</ErrorNotice>
+          ) : !page ? (
+            <Loading label="Loading customers…" />
+          ) : page.items.length === 0 ? (
+            query ? (
+              <EmptyState title={`No customer matches “${query}”.`}>Try part of the email or of the name.</EmptyState>
+            ) : (
+              <EmptyState title="No customers yet.">
+                Create the first one with <strong>New customer</strong>, then link their chat identities.
+              </EmptyState>
+            )
+          ) : (
+            <table class="table table--responsive">
+              <caption class="visually-hidden">Customers, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((customer) => (
+                  <tr key={customer.id}>
+                    <td data-label="Name">
+                      <Link href={`/customers/${customer.id}`} class="strong-link">
+                        {customer.name || <span class="muted">(no name)</span>}
+                      </Link>
+                    </td>
+                    <td data-label="Email">{customer.email}</td>
+                    <td data-label="Created">
+                      <time dateTime={customer.created_at}>{formatTime(customer.created_at)}</time>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+
+        {page && (cursors.length > 0 || page.next_cursor) ? (
+          <nav class="pager" aria-label="Pages">
+            <button type="button" class="button" onClick={goPrevious} disabled={cursors.length === 0}>
+              ← Previous
+            </button>
+            <span class="muted">Page {cursors.length + 1}</span>
+            <button type="button" class="button" onClick={goNext} disabled={!page.next_cursor}>
+              Next →
+            </button>
+          </nav>
+        ) : null}
+      </section>
+
+      <aside class="stack">
+        <LookupBox />
+      </aside>
+
+      {creating ? (
+        <CustomerFormDialog
+          onClose={() => setCreating(false)}
+          onSaved={(customer) => {
+            setCreating(false);
+            navigate(`/customers/${customer.id}`);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
