@@ -8,7 +8,7 @@ import docsPlugin from './http/plugins/docs.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import requestLogPlugin from './http/plugins/request-log.js';
-import securityHeadersPlugin, { clientErrorHandler } from './http/plugins/security-headers.js';
+import securityHeadersPlugin, { clientErrorHandler, frameworkErrors } from './http/plugins/security-headers.js';
 import servicesPlugin from './http/plugins/services.js';
 import apiKeyRoutes from './http/routes/api-keys/index.js';
 import auditRoutes from './http/routes/audit/index.js';
@@ -54,6 +54,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     },
     requestIdHeader: false,
     clientErrorHandler,
+    frameworkErrors,
     ajv: { customOptions: { allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

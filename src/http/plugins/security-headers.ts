@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError } from '../../internal/errors.js';
 
@@ -71,6 +71,16 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     );
   }
   socket.destroy();
+}
+
+/**
+ * Errors Fastify's router raises before any hook runs (a path with broken percent-encoding, a
+ * failed constraint): the contract's `{"detail": ...}` instead of Fastify's own shape.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : 'Bad request';
+  // No hook runs for these requests, so the headers every response carries are set here.
+  void reply.code(400).header('x-request-id', request.id).header('x-content-type-options', 'nosniff').send({ detail });
 }
 
 export default fp(securityHeadersPlugin, { name: 'security-headers' });
