@@ -13,7 +13,6 @@ export default async function channelRoutes(app: App, options: { config: Config 
   telegramWebhook(app, telegram);
   // Slack and WhatsApp read raw bodies for their signatures: each in its own scope, so that the
   // application's JSON parser stays in place for every other route.
-  const { signingSecret } = slack;
-  if (signingSecret) await app.register(slackCommands, { signingSecret });
+  await app.register(slackCommands, { signingSecret: slack.signingSecret });
   await app.register(whatsappWebhook, { whatsapp });
 }

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../types.js';
 
 /**
@@ -11,3 +12,13 @@ export function keepRawBodies(app: App) {
 }
 
 export const rawBodyOf = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+
+/**
+ * The hook of a channel that is not configured: its route answers as an unknown one (404) before
+ * its body is read. (Leaving the route out would let the application's JSON parser answer a form
+ * body with a 422 first.) Such routes are also hidden from the OpenAPI document.
+ */
+export async function answerNotFound(_request: FastifyRequest, reply: FastifyReply) {
+  reply.callNotFound();
+  return reply;
+}

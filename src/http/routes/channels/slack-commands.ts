@@ -6,26 +6,30 @@ import { verifySlackSignature } from '../../../features/channels/signatures.js';
 import { unauthorized } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
-import { keepRawBodies, rawBodyOf } from './raw-body.js';
+import { answerNotFound, keepRawBodies, rawBodyOf } from './raw-body.js';
 
 const SlackAnswer = Type.Object({ response_type: Type.Literal('ephemeral'), text: Type.String() });
 
 /** Slack's slash command (`/claim CODE`): on only with SLACK_SIGNING_SECRET. */
-export default async function slackCommands(app: App, options: { signingSecret: string }) {
+export default async function slackCommands(app: App, options: { signingSecret: string | undefined }) {
+  const { signingSecret } = options;
   keepRawBodies(app);
 
   app.post('/slack/commands', {
+    ...(signingSecret ? {} : { onRequest: answerNotFound }),
     schema: {
+      hide: !signingSecret,
       tags: ['Channels'],
       summary: 'Slack Slash Command',
       description:
         'Request URL of the `/claim` slash command (form-encoded, signed with SLACK_SIGNING_SECRET, at most 5 minutes old). Redeems the code for the sending `user_id` and answers with an ephemeral message.',
       response: { 200: Type.Union([SlackAnswer, Type.Object({})]), ...errors(401) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
+      if (!signingSecret) return reply.callNotFound();
       const rawBody = rawBodyOf(request.body);
       const valid = verifySlackSignature({
-        secret: options.signingSecret,
+        secret: signingSecret,
         signature: headerOf(request.headers['x-slack-signature']),
         timestamp: headerOf(request.headers['x-slack-request-timestamp']),
         rawBody,

@@ -6,7 +6,7 @@ import { textMessagesOf } from '../../../features/channels/whatsapp-webhook.js';
 import { forbidden, unauthorized } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
-import { keepRawBodies, rawBodyOf } from './raw-body.js';
+import { answerNotFound, keepRawBodies, rawBodyOf } from './raw-body.js';
 
 const Handshake = Type.Object({
   'hub.mode': Type.Optional(Type.String()),
@@ -17,12 +17,16 @@ const Handshake = Type.Object({
 /** WhatsApp Cloud API webhook: on only with WHATSAPP_VERIFY_TOKEN and WHATSAPP_APP_SECRET. */
 export default async function whatsappWebhook(app: App, options: { whatsapp: Config['whatsapp'] }) {
   const { verifyToken, appSecret, accessToken, apiBase } = options.whatsapp;
-  if (!verifyToken || !appSecret) return;
-  if (!accessToken) app.log.warn('WHATSAPP_ACCESS_TOKEN is not set: WhatsApp claims work, but get no answer');
+  const off = !verifyToken || !appSecret;
+  if (!off && !accessToken) app.log.warn('WHATSAPP_ACCESS_TOKEN is not set: WhatsApp claims work, but get no answer');
   keepRawBodies(app);
 
+  const offOptions = off ? { onRequest: answerNotFound } : {};
+
   app.get('/whatsapp/webhook', {
+    ...offOptions,
     schema: {
+      hide: off,
       tags: ['Channels'],
       summary: 'WhatsApp Webhook Verification',
       description:
@@ -31,6 +35,7 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
       response: { 200: Type.String(), ...errors(403, 422) },
     },
     handler: async (request, reply) => {
+      if (!verifyToken) return reply.callNotFound();
       const query = request.query;
       const token = query['hub.verify_token'];
       if (query['hub.mode'] !== 'subscribe' || token === undefined || !safeEqual(token, verifyToken)) {
@@ -41,14 +46,17 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
   });
 
   app.post('/whatsapp/webhook', {
+    ...offOptions,
     schema: {
+      hide: off,
       tags: ['Channels'],
       summary: 'WhatsApp Webhook',
       description:
         "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164) and is answered through the Graph API; everything else is acknowledged and ignored.",
       response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
+      if (!appSecret) return reply.callNotFound();
       const rawBody = rawBodyOf(request.body);
       const signature = request.headers['x-hub-signature-256'];
       if (!verifyMetaSignature(appSecret, Array.isArray(signature) ? signature[0] : signature, rawBody)) {
