@@ -38,6 +38,19 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return reply.code(422).send({ detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
   }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
+    // Every content type is read as JSON (app.ts); only an empty Content-Type header gets here.
+    // A 422 must carry FastAPI's list, or its response schema cannot serialize it (a 500).
+    return reply.code(422).send({
+      detail: [
+        {
+          type: 'value_error',
+          loc: ['header', 'content-type'],
+          msg: 'Value error, send Content-Type: application/json',
+        },
+      ],
+    });
+  }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
     return reply.code(413).send({ detail: 'Request body too large' });
   }
