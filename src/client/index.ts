@@ -1,0 +1,158 @@
+/**
+ * A typed client of the identity service for the agent runtime (and any other Node ≥ 20 program),
+ * exported as `identity-service/client`. It needs nothing but the global `fetch`.
+ *
+ *   const ids = createIdentityClient({ baseUrl: 'https://ids.example.com', apiKey: process.env.IDS_KEY! });
+ *   const who = await ids.lookupIdentity({ channel: 'telegram', external_id: '12345' }); // null when unknown
+ */
+import { errorFor, IdentityServiceError, InvalidClaimError, NotFoundError, TransportError } from './errors.js';
+import type {
+  ClaimCode,
+  ClaimInput,
+  Customer,
+  CustomerInput,
+  CustomerPatch,
+  CustomerQuery,
+  Identity,
+  IdentityInput,
+  IdentityKey,
+  IdentityPatch,
+  LookupResult,
+  Page,
+  ServiceInfo,
+} from './types.js';
+
+export * from './errors.js';
+export type * from './types.js';
+
+export interface IdentityClientOptions {
+  /** Where the service listens, e.g. `https://ids.example.com` (with or without a trailing slash). */
+  baseUrl: string;
+  /** Sent as `X-Api-Key`: a `runtime` key for lookups and claims, an `admin` key to manage. */
+  apiKey: string;
+  /** Another fetch (a mock, or one with a custom agent); the global one by default. */
+  fetch?: typeof fetch;
+  /** Per request, after which a TransportError is thrown; 10 000 by default. */
+  timeoutMs?: number;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+const segment = (value: string) => encodeURIComponent(value);
+const ROUTE_NOT_FOUND = 'Not Found';
+
+export function createIdentityClient(options: IdentityClientOptions) {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  async function request<T>(method: string, path: string, input: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const url = new URL(`${baseUrl}/v1${path}`);
+    for (const [name, value] of Object.entries(input.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = { 'x-api-key': options.apiKey, accept: 'application/json' };
+    if (input.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        body: input.body === undefined ? null : JSON.stringify(input.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      const message = timedOut
+        ? `No answer from the identity service within ${timeoutMs} ms`
+        : 'Could not reach the identity service';
+      throw new TransportError(0, message, message, { cause: error });
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (response.ok) {
+      // A page (a proxy's, the dashboard's) is no answer of the API: most likely a wrong baseUrl.
+      if (body === undefined) {
+        throw new IdentityServiceError(
+          response.status,
+          text,
+          'The answer was not JSON; is baseUrl the identity service?',
+        );
+      }
+      return body as T;
+    }
+    const detail = typeof body === 'object' && body !== null && 'detail' in body ? body.detail : text;
+    throw errorFor(response.status, detail, response.headers);
+  }
+
+  const customerPath = (customerId: string) => `/customers/${segment(customerId)}`;
+  const identityPath = (customerId: string, identityId: string) =>
+    `${customerPath(customerId)}/identities/${segment(identityId)}`;
+
+  return {
+    /**
+     * Who owns this channel identity? `null` when nobody does (the service's 404), so that the hot
+     * path needs no try/catch. Other failures throw, and so does a 404 of an unknown route.
+     */
+    async lookupIdentity(key: IdentityKey): Promise<LookupResult | null> {
+      try {
+        return await request<LookupResult>('GET', '/customers/lookup/identity', {
+          query: { channel: key.channel, external_id: key.external_id, instance_id: key.instance_id },
+        });
+      } catch (error) {
+        // The service's own 404 says "Identity not found"; a bare "Not Found" means there is no such
+        // route (a wrong baseUrl), which must not pass for "nobody".
+        if (error instanceof NotFoundError && error.detail !== ROUTE_NOT_FOUND) return null;
+        throw error;
+      }
+    },
+
+    /**
+     * Redeems the code a person sent (`/claim CODE`) for the sender's identity; on success it is
+     * verified with role_override "owner". Any wrong, expired, spent or foreign code throws
+     * InvalidClaimError; too many attempts throw RateLimitedError.
+     */
+    async claim(input: ClaimInput): Promise<Identity> {
+      try {
+        return await request<Identity>('POST', '/customers/identities/claim', { body: input });
+      } catch (error) {
+        if (error instanceof IdentityServiceError && error.status === 400) {
+          throw new InvalidClaimError(400, error.detail);
+        }
+        throw error;
+      }
+    },
+
+    listCustomers: (query: CustomerQuery = {}) => request<Page<Customer>>('GET', '/customers', { query: { ...query } }),
+    getCustomer: (customerId: string) => request<Customer>('GET', customerPath(customerId)),
+    createCustomer: (input: CustomerInput) => request<Customer>('POST', '/customers', { body: input }),
+    updateCustomer: (customerId: string, patch: CustomerPatch) =>
+      request<Customer>('PATCH', customerPath(customerId), { body: patch }),
+    /** Its identities and their claim codes go with it. */
+    deleteCustomer: (customerId: string) => request<void>('DELETE', customerPath(customerId)),
+
+    /** Oldest first; throws NotFoundError for an unknown customer. */
+    listIdentities: (customerId: string, filter: { channel?: string } = {}) =>
+      request<Identity[]>('GET', `${customerPath(customerId)}/identities`, { query: { channel: filter.channel } }),
+    createIdentity: (customerId: string, input: IdentityInput) =>
+      request<Identity>('POST', `${customerPath(customerId)}/identities`, { body: input }),
+    updateIdentity: (customerId: string, identityId: string, patch: IdentityPatch) =>
+      request<Identity>('PATCH', identityPath(customerId, identityId), { body: patch }),
+    deleteIdentity: (customerId: string, identityId: string) =>
+      request<void>('DELETE', identityPath(customerId, identityId)),
+    /** A one-time code for an unverified identity (ConflictError when it is verified already). */
+    generateClaimCode: (customerId: string, identityId: string) =>
+      request<ClaimCode>('POST', `${identityPath(customerId, identityId)}/claim-code`),
+
+    /** The claim-code lifetime, the Telegram bot for deep links, and which chat webhooks are on. */
+    serviceInfo: () => request<ServiceInfo>('GET', '/service-info'),
+  };
+}
+
+export type IdentityClient = ReturnType<typeof createIdentityClient>;
