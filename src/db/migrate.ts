@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import type { Database } from './database.js';
+import { classifyDbError } from './errors.js';
 import * as initial from './migrations/2026-11-25-001-initial.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
@@ -16,7 +17,17 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     db,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return results ?? [];
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return results ?? [];
+    // Kysely takes no migration lock on SQLite: a process starting at the same moment on a fresh
+    // file (the server and the CLI) may record the same migration first. Our migrations are
+    // idempotent and ran in a transaction that was rolled back, so a second pass finds them done.
+    if (attempt >= 3 || !lostMigrationRace(error)) throw error;
+  }
+}
+
+function lostMigrationRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return classifyDbError(error) === 'unique' || code === 'SQLITE_BUSY';
 }
