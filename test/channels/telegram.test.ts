@@ -103,6 +103,25 @@ describe.each(DIALECTS)('Telegram webhook on $name', (dialect) => {
     expect(String(platform.take()[0]?.body.text)).toMatch(/^You're verified/);
   });
 
+  it('takes the sender from message.from in a group, answers in the group, and bounds the deep link payload', async () => {
+    const { code } = await unverifiedIdentity('5101');
+    platform.take();
+    const inGroup = textUpdate(5101, `/claim@AcmeIdBot ${code}`);
+    inGroup.message.chat = { id: -1001234567890, title: 'Acme support', type: 'supergroup' } as never;
+    await post(inGroup);
+    expect(await lookup('5101')).toMatchObject({ verified: true });
+    expect(platform.take()[0]?.body).toMatchObject({ chat_id: -1001234567890 });
+
+    const second = await unverifiedIdentity('5102');
+    platform.take();
+    // Longer than Telegram's 64 characters: not a payload Telegram would send, so not a claim.
+    await post(textUpdate(5102, `/start claim_${second.code}${'x'.repeat(60)}`));
+    expect(await lookup('5102')).toMatchObject({ verified: false });
+    expect(platform.take()).toEqual([]);
+    await post(textUpdate(5102, `/start claim_${second.code.slice(0, 3)}-${second.code.slice(3)}`));
+    expect(await lookup('5102')).toMatchObject({ verified: true });
+  });
+
   it('refuses a wrong secret or none with 401 and changes nothing', async () => {
     const { code } = await unverifiedIdentity('6001');
     platform.take();
