@@ -22,7 +22,16 @@ import type {
   ServiceInfo,
 } from './types.js';
 
-export * from './errors.js';
+export {
+  AuthError,
+  ConflictError,
+  IdentityServiceError,
+  InvalidClaimError,
+  NotFoundError,
+  RateLimitedError,
+  TransportError,
+  ValidationError,
+} from './errors.js';
 export type * from './types.js';
 
 export interface IdentityClientOptions {
