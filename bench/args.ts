@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['healthz', 'lookup_hit', 'lookup_miss', 'create_identity', 'claim'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchArgs {
+  identities: number;
+  durationSeconds: number;
+  connections: number;
+  json: boolean;
+  /** postgres://… (a scratch database is created on that server and dropped after), else a temp SQLite file. */
+  database: string | undefined;
+  scenarios: ScenarioName[];
+  logLevel: string;
+  /** Write the server's V8 CPU profile into this directory (`node --cpu-prof`). */
+  cpuProf: string | undefined;
+  batchSize: number | undefined;
+}
+
+const USAGE = `usage: npm run bench -- [options]
+  --identities N     identities to seed (default 100000)
+  --duration S       seconds per scenario (default 10)
+  --connections C    concurrent connections (default 32)
+  --database URL     postgres://… (a scratch database is made on that server); default a temp SQLite file
+  --scenarios LIST   comma-separated subset of ${SCENARIOS.join(',')}
+  --log-level L      the server's LOG_LEVEL (default info, as in production; request lines go to /dev/null)
+  --cpu-prof DIR     write the server's CPU profile (node --cpu-prof) into DIR
+  --batch-size N     customers per import transaction while seeding
+  --json             print JSON instead of a table`;
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number\n${USAGE}`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      identities: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      database: { type: 'string' },
+      scenarios: { type: 'string' },
+      'log-level': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      'batch-size': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const scenarios = (values.scenarios?.split(',') ?? [...SCENARIOS]).map((s) => s.trim()) as ScenarioName[];
+  const unknown = scenarios.filter((s) => !SCENARIOS.includes(s));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n${USAGE}`);
+  const database = values.database;
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
+    throw new Error(`--database must be a postgres:// URL (SQLite is the default)\n${USAGE}`);
+  }
+  return {
+    identities: Math.round(positive('identities', values.identities, 100_000)),
+    durationSeconds: positive('duration', values.duration, 10),
+    connections: Math.round(positive('connections', values.connections, 32)),
+    json: values.json ?? false,
+    database,
+    scenarios,
+    logLevel: values['log-level'] ?? 'info',
+    cpuProf: values['cpu-prof'],
+    batchSize:
+      values['batch-size'] === undefined ? undefined : Math.round(positive('batch-size', values['batch-size'], 1)),
+  };
+}

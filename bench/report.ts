@@ -1,0 +1,53 @@
+import type { ScenarioResult } from './scenarios.js';
+
+export interface BenchReport {
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage: number[] };
+  settings: { database: 'sqlite' | 'postgres'; identities: number; durationSeconds: number; connections: number };
+  seed: { customers: number; identities: number; seconds: number; identitiesPerSecond: number };
+  scenarios: ScenarioResult[];
+  /** lookup_hit requests/s divided by healthz requests/s. */
+  lookupHitToCeiling: number | null;
+  rssMb: { afterStart: number | null; peak: number | null; end: number | null };
+}
+
+const LABELS: Record<string, string> = {
+  healthz: 'GET /healthz (ceiling)',
+  lookup_hit: 'lookup, hit',
+  lookup_miss: 'lookup, miss (404)',
+  create_identity: 'create identity',
+  claim: 'claim code + redeem (2 req)',
+};
+
+const fixed = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '-' : n.toFixed(digits));
+
+/** A table a person can read. */
+export function formatReport(report: BenchReport): string {
+  const { settings, seed, machine } = report;
+  const lines = [
+    `identity-service benchmark: ${settings.database}, ${settings.identities} identities, ` +
+      `${settings.connections} connections, ${settings.durationSeconds} s per scenario`,
+    `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
+    '',
+  ];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'];
+  const rows = report.scenarios.map((s) => [
+    LABELS[s.name] ?? s.name,
+    fixed(s.requestsPerSecond),
+    fixed(s.p50Ms, 2),
+    fixed(s.p99Ms, 2),
+    String(s.requests),
+    String(s.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '');
+  if (report.lookupHitToCeiling !== null) {
+    lines.push(`lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %`);
+  }
+  lines.push(
+    `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end`,
+  );
+  return `${lines.join('\n')}\n`;
+}

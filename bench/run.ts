@@ -1,0 +1,117 @@
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { importFile } from '../src/cli/data.js';
+import { loadConfig } from '../src/config.js';
+import { createServices } from '../src/services.js';
+import { parseBenchArgs } from './args.js';
+import { createBenchDatabase } from './database.js';
+import { type BenchReport, formatReport } from './report.js';
+import { type Claimable, runScenario, type ScenarioContext, type ScenarioResult } from './scenarios.js';
+import { writeSeedFile } from './seed.js';
+import { startServer } from './server-process.js';
+
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+const quiet = { warn: () => undefined, error: (o: object, m: string) => console.error(m, o) };
+
+async function seed(url: string, dir: string, identities: number, batchSize: number | undefined) {
+  const services = await createServices(loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY }), {
+    logger: quiet,
+  });
+  try {
+    const file = join(dir, 'seed.jsonl');
+    await writeSeedFile(file, identities);
+    const summary = await importFile(services, file, { batchSize, quiet: true });
+    if (summary.skipped > 0)
+      throw new Error(`seeding skipped ${summary.skipped} lines: ${summary.badLines[0]?.message}`);
+    const runtime = await services.apiKeys.create({ keyId: null, name: 'bench' }, { name: 'bench', scope: 'runtime' });
+    const db = services.db.kysely;
+    const customerIds = (await db.selectFrom('customers').select('id').limit(5_000).execute()).map((r) => r.id);
+    const claimable: Claimable[] = (
+      await db
+        .selectFrom('identities')
+        .select(['id', 'customer_id', 'channel', 'external_id'])
+        .where('channel', '=', 'slack')
+        .where('verified_at', 'is', null)
+        .limit(200_000)
+        .execute()
+    ).map((r) => ({ customerId: r.customer_id, identityId: r.id, channel: r.channel, externalId: r.external_id }));
+    return { summary, runtimeKey: runtime.key, customerIds, claimable };
+  } finally {
+    await services.close();
+  }
+}
+
+async function main() {
+  const args = parseBenchArgs(process.argv.slice(2));
+  const say = (text: string) => {
+    if (!args.json) process.stderr.write(`${text}\n`);
+  };
+  const loadAverage = loadavg();
+  const database = await createBenchDatabase(args.database);
+  try {
+    say(`seeding ${args.identities} identities into ${database.kind} …`);
+    const seeded = await seed(database.url, database.dir, args.identities, args.batchSize);
+    say(`starting the server …`);
+    const server = await startServer(
+      { DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: args.logLevel },
+      args.cpuProf,
+    );
+    const rss = { afterStart: server.rssMb() ?? null, peak: 0, end: null as number | null };
+    const sampler = setInterval(() => {
+      rss.peak = Math.max(rss.peak, server.rssMb() ?? 0);
+    }, 200);
+    const results: ScenarioResult[] = [];
+    try {
+      const ctx: ScenarioContext = {
+        url: server.url,
+        durationSeconds: args.durationSeconds,
+        connections: args.connections,
+        runtimeKey: seeded.runtimeKey,
+        adminKey: ADMIN_KEY,
+        identities: seeded.summary.identities,
+        customerIds: seeded.customerIds,
+        claimable: seeded.claimable,
+      };
+      // A short unmeasured run first, so that the JIT has compiled the hot paths.
+      await runScenario('lookup_hit', { ...ctx, durationSeconds: Math.min(2, args.durationSeconds) });
+      for (const name of args.scenarios) {
+        say(`running ${name} for ${args.durationSeconds} s …`);
+        results.push(await runScenario(name, ctx));
+      }
+    } finally {
+      clearInterval(sampler);
+      rss.end = server.rssMb() ?? null;
+      rss.peak = Math.max(rss.peak, rss.end ?? 0);
+      await server.stop();
+    }
+    const rate = (name: string) => results.find((r) => r.name === name)?.requestsPerSecond;
+    const ceiling = rate('healthz');
+    const hit = rate('lookup_hit');
+    const report: BenchReport = {
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage },
+      settings: {
+        database: database.kind,
+        identities: seeded.summary.identities,
+        durationSeconds: args.durationSeconds,
+        connections: args.connections,
+      },
+      seed: {
+        customers: seeded.summary.customers,
+        identities: seeded.summary.identities,
+        seconds: seeded.summary.seconds,
+        identitiesPerSecond: seeded.summary.identities / seeded.summary.seconds,
+      },
+      scenarios: results,
+      lookupHitToCeiling: ceiling && hit ? hit / ceiling : null,
+      rssMb: { afterStart: rss.afterStart, peak: rss.peak || null, end: rss.end },
+    };
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  } finally {
+    await database.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,183 @@
+import autocannon from 'autocannon';
+import type { ScenarioName } from './args.js';
+import { seededKey, TELEGRAM_MISS_BASE } from './seed.js';
+
+export interface ScenarioResult {
+  name: ScenarioName;
+  /** HTTP requests per second (the claim scenario makes two per chain). */
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** Connection errors, timeouts and responses with an unexpected status. */
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+/** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
+export interface Claimable {
+  customerId: string;
+  identityId: string;
+  channel: string;
+  externalId: string;
+}
+
+export interface ScenarioContext {
+  url: string;
+  durationSeconds: number;
+  connections: number;
+  runtimeKey: string;
+  adminKey: string;
+  identities: number;
+  customerIds: string[];
+  /** Filled by the create scenario and the seed; drained by the claim scenario. */
+  claimable: Claimable[];
+}
+
+type Request = autocannon.Request;
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+const lookupPath = (channel: string, externalId: string) =>
+  `/v1/customers/lookup/identity?channel=${channel}&external_id=${encodeURIComponent(externalId)}`;
+
+/** What each scenario sends, and which statuses count as answers rather than errors. */
+function scenario(name: ScenarioName, ctx: ScenarioContext): { requests: Request[]; ok: number[] } {
+  const runtime = { 'x-api-key': ctx.runtimeKey };
+  const admin = { 'x-api-key': ctx.adminKey, 'content-type': 'application/json' };
+  switch (name) {
+    case 'healthz':
+      return { requests: [{ method: 'GET', path: '/healthz' }], ok: [200] };
+    case 'lookup_hit':
+      return {
+        requests: [
+          {
+            method: 'GET',
+            headers: runtime,
+            setupRequest: (req) => {
+              const key = seededKey(Math.floor(Math.random() * ctx.identities));
+              return { ...req, path: lookupPath(key.channel, key.externalId) };
+            },
+          },
+        ],
+        ok: [200],
+      };
+    case 'lookup_miss':
+      return {
+        requests: [
+          {
+            method: 'GET',
+            headers: runtime,
+            setupRequest: (req) => ({
+              ...req,
+              path: lookupPath('telegram', String(TELEGRAM_MISS_BASE + Math.floor(Math.random() * 50_000_000))),
+            }),
+          },
+        ],
+        ok: [404],
+      };
+    case 'create_identity': {
+      let n = 0;
+      const run = Date.now().toString(36);
+      return {
+        requests: [
+          {
+            method: 'POST',
+            headers: admin,
+            setupRequest: (req) => {
+              const customerId = pick(ctx.customerIds);
+              return {
+                ...req,
+                path: `/v1/customers/${customerId}/identities`,
+                body: JSON.stringify({ channel: 'bench', external_id: `b-${run}-${n++}`, display_name: 'bench' }),
+              };
+            },
+            onResponse: (status, body) => {
+              if (status !== 201) return;
+              const made = JSON.parse(body) as {
+                id: string;
+                customer_id: string;
+                channel: string;
+                external_id: string;
+              };
+              ctx.claimable.push({
+                customerId: made.customer_id,
+                identityId: made.id,
+                channel: made.channel,
+                externalId: made.external_id,
+              });
+            },
+          },
+        ],
+        ok: [201],
+      };
+    }
+    case 'claim': {
+      interface Chain {
+        target?: Claimable;
+        code?: string;
+      }
+      return {
+        requests: [
+          {
+            method: 'POST',
+            headers: admin,
+            setupRequest: (req, context) => {
+              const chain = context as Chain;
+              chain.target = ctx.claimable.pop();
+              chain.code = undefined;
+              // None left: ask for a code for an identity that does not exist, which shows as 404s.
+              const target = chain.target ?? { customerId: pick(ctx.customerIds), identityId: crypto.randomUUID() };
+              return { ...req, path: `/v1/customers/${target.customerId}/identities/${target.identityId}/claim-code` };
+            },
+            onResponse: (status, body, context) => {
+              if (status === 201) (context as Chain).code = (JSON.parse(body) as { code: string }).code;
+            },
+          },
+          {
+            method: 'POST',
+            path: '/v1/customers/identities/claim',
+            headers: runtime,
+            setupRequest: (req, context) => {
+              const { target, code } = context as Chain;
+              if (!target || !code) return { ...req, body: '{}' };
+              return {
+                ...req,
+                headers: { ...runtime, 'content-type': 'application/json' },
+                body: JSON.stringify({ channel: target.channel, external_id: target.externalId, code }),
+              };
+            },
+          },
+        ],
+        ok: [200, 201],
+      };
+    }
+  }
+}
+
+export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { requests, ok } = scenario(name, ctx);
+  const result = await autocannon({
+    url: ctx.url,
+    connections: ctx.connections,
+    duration: ctx.durationSeconds,
+    requests,
+    timeout: 10,
+  });
+  const statuses: Record<string, number> = {};
+  let unexpected = 0;
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) {
+    const count = stats?.count ?? 0;
+    statuses[status] = count;
+    if (!ok.includes(Number(status))) unexpected += count;
+  }
+  const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
+  return {
+    name,
+    requestsPerSecond: answered / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: answered,
+    errors: result.errors + unexpected,
+    statuses,
+  };
+}

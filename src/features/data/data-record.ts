@@ -1,0 +1,141 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { ErrorObject } from 'ajv';
+import { Metadata, Nullable, Uuid } from '../../http/schemas/common.js';
+import { ChannelField, ExternalIdField } from '../../http/schemas/resources.js';
+import { createValidatorCompiler } from '../../http/validation/ajv.js';
+import { toFastApiErrors } from '../../http/validation/fastapi-errors.js';
+import { FieldError } from '../../internal/errors.js';
+import type { NewCustomerRow } from '../customers/customers.table.js';
+import { normalizeEmail } from '../customers/customers.js';
+import { normalizeChannel, normalizeExternalId } from '../identities/identities.js';
+import type { NewIdentityRow } from '../identities/identities.table.js';
+import { uuidV7 } from './uuid-v7.js';
+
+/** ISO 8601 with a zone (`Z` or an offset); stored as UTC with milliseconds, as the API writes them. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const Time = () => Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset' });
+
+// The fields and limits of the API's create bodies (create-customer.ts, create-identity.ts),
+// plus what an export carries: ids, timestamps and verification.
+export const IdentityRecord = Type.Object({
+  id: Type.Optional(Uuid()),
+  channel: ChannelField(),
+  external_id: ExternalIdField(),
+  instance_id: Type.Optional(Nullable(Uuid())),
+  display_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  role_override: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  verified: Type.Optional(Type.Boolean()),
+  verified_at: Type.Optional(Nullable(Time())),
+  metadata: Type.Optional(Metadata()),
+  created_at: Type.Optional(Time()),
+  updated_at: Type.Optional(Time()),
+});
+
+export const CustomerRecord = Type.Object({
+  id: Type.Optional(Uuid()),
+  email: Type.String({ 'x-email': true, maxLength: 320 }),
+  name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  metadata: Type.Optional(Metadata()),
+  created_at: Type.Optional(Time()),
+  updated_at: Type.Optional(Time()),
+  identities: Type.Optional(Type.Array(IdentityRecord, { maxItems: 1000 })),
+});
+
+export type CustomerRecordInput = Static<typeof CustomerRecord>;
+
+/** One customer with its identities, checked and normalized, ready to insert as it is. */
+export interface PreparedCustomer {
+  /** Whether the line named any id itself (else they are fresh UUIDv7s that cannot clash). */
+  givenIds: boolean;
+  customer: NewCustomerRow & { id: string; email: string };
+  identities: (NewIdentityRow & { id: string; channel: string; external_id: string; instance_id: string | null })[];
+}
+
+/** A line that cannot be imported; the message names the field, as the API's 422 would. */
+export class RecordError extends Error {
+  override name = 'RecordError';
+}
+
+/** The key that must be unique among identities: (channel, external_id, instance scope). */
+export const identityKey = (channel: string, externalId: string, instanceId: string | null | undefined) =>
+  `${channel}\u0000${externalId}\u0000${instanceId ?? ''}`;
+
+const where = (loc: readonly (string | number)[]) => loc.filter((part) => part !== 'body').join('.');
+
+function timestamp(value: string | null | undefined, loc: string, fallback: string): string {
+  if (value === undefined || value === null) return fallback;
+  const ms = Date.parse(value);
+  if (!TIMESTAMP.test(value) || Number.isNaN(ms)) {
+    throw new RecordError(`${loc}: Input should be a valid datetime with a time zone, e.g. 2019-08-24T14:15:22.000Z`);
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Checks a whole line with the API's own validator (the same Ajv keywords, limits and UUID
+ * spellings) and normalizes it with the API's own rules, so that an imported identity is found
+ * by the same lookup as one created over HTTP. Throws RecordError; never writes anything.
+ */
+export function createRecordPreparer(now: () => string) {
+  const validate = createValidatorCompiler()({
+    schema: CustomerRecord,
+    method: 'POST',
+    url: '/import',
+    httpPart: 'body',
+  }) as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+  return (value: unknown): PreparedCustomer => {
+    if (!validate(value)) {
+      const [first] = toFastApiErrors('body', validate.errors ?? [], value);
+      throw new RecordError(first ? `${where(first.loc) || 'line'}: ${first.msg}` : 'invalid line');
+    }
+    const input = value as CustomerRecordInput;
+    const createdAt = timestamp(input.created_at, 'created_at', input.created_at ? '' : now());
+    const customer = {
+      id: input.id ?? uuidV7(),
+      email: normalizeEmail(input.email),
+      name: input.name ?? null,
+      metadata: JSON.stringify(input.metadata ?? {}),
+      created_at: createdAt,
+      updated_at: timestamp(input.updated_at, 'updated_at', createdAt),
+    };
+    const seen = new Map<string, number>();
+    const identities = (input.identities ?? []).map((identity, i) => {
+      try {
+        const channel = normalizeChannel(identity.channel, ['identities', i, 'channel']);
+        const externalId = normalizeExternalId(channel, identity.external_id, ['identities', i, 'external_id']);
+        const instanceId = identity.instance_id ?? null;
+        const key = identityKey(channel, externalId, instanceId);
+        const twin = seen.get(key);
+        if (twin !== undefined) {
+          throw new RecordError(`identities.${i}: the same channel identity as identities.${twin}`);
+        }
+        seen.set(key, i);
+        const created = timestamp(identity.created_at, `identities.${i}.created_at`, createdAt);
+        let verifiedAt = timestamp(identity.verified_at, `identities.${i}.verified_at`, '');
+        if (identity.verified === false && verifiedAt) {
+          throw new RecordError(`identities.${i}: verified is false but verified_at is set`);
+        }
+        if (identity.verified === true && !verifiedAt) verifiedAt = created;
+        return {
+          id: identity.id ?? uuidV7(),
+          customer_id: customer.id,
+          channel,
+          external_id: externalId,
+          instance_id: instanceId,
+          display_name: identity.display_name ?? null,
+          role_override: identity.role_override ?? null,
+          verified_at: verifiedAt || null,
+          metadata: JSON.stringify(identity.metadata ?? {}),
+          created_at: created,
+          updated_at: timestamp(identity.updated_at, `identities.${i}.updated_at`, created),
+        };
+      } catch (error) {
+        if (error instanceof FieldError) throw new RecordError(`${where(error.loc)}: ${error.msg}`);
+        throw error;
+      }
+    });
+    const givenIds = input.id !== undefined || (input.identities ?? []).some((identity) => identity.id !== undefined);
+    return { givenIds, customer, identities };
+  };
+}

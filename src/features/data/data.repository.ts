@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import { isPostgres } from '../../db/dialect.js';
+import type { CustomerRow, NewCustomerRow } from '../customers/customers.table.js';
+import type { IdentityRow, NewIdentityRow } from '../identities/identities.table.js';
+
+/**
+ * Rows per multi-row INSERT: few statements (each prepared once per chunk) while staying far
+ * below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+ */
+const INSERT_ROWS = 500;
+/** Values per `IN (…)` list. */
+const IN_LIST = 900;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * SQLite keeps 2 MB of pages by default; an import touches every index page many times over, so
+ * this connection keeps up to 256 MB (a memory bound, not an allocation). PostgreSQL: nothing.
+ */
+export async function widenPageCache(db: Executor) {
+  if (!isPostgres(db)) await sql`pragma cache_size = -262144`.execute(db);
+}
+
+export async function insertCustomerRows(db: Executor, rows: NewCustomerRow[]) {
+  for (const chunk of chunks(rows, INSERT_ROWS)) await db.insertInto('customers').values(chunk).execute();
+}
+
+export async function insertIdentityRows(db: Executor, rows: NewIdentityRow[]) {
+  for (const chunk of chunks(rows, INSERT_ROWS)) await db.insertInto('identities').values(chunk).execute();
+}
+
+export async function existingEmails(db: Executor, emails: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunks(emails, IN_LIST)) {
+    for (const row of await db.selectFrom('customers').select('email').where('email', 'in', chunk).execute()) {
+      found.add(row.email);
+    }
+  }
+  return found;
+}
+
+export async function existingIds(db: Executor, table: 'customers' | 'identities', ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunks(ids, IN_LIST)) {
+    for (const row of await db.selectFrom(table).select('id').where('id', 'in', chunk).execute()) found.add(row.id);
+  }
+  return found;
+}
+
+/** Identities already linked under any of these external ids of one channel (the unique index serves it). */
+export async function identitiesOfChannel(db: Executor, channel: string, externalIds: string[]) {
+  const rows: { external_id: string; instance_id: string | null }[] = [];
+  for (const chunk of chunks(externalIds, IN_LIST)) {
+    rows.push(
+      ...(await db
+        .selectFrom('identities')
+        .select(['external_id', 'instance_id'])
+        .where('channel', '=', channel)
+        .where('external_id', 'in', chunk)
+        .execute()),
+    );
+  }
+  return rows;
+}
+
+/** Oldest first, by (created_at, id): a page of customers after a position. */
+export function customersAfter(db: Executor, after: { at: string; id: string } | undefined, limit: number) {
+  let q = db.selectFrom('customers').selectAll();
+  if (after) {
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]),
+    );
+  }
+  return q.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).execute() as Promise<CustomerRow[]>;
+}
+
+/** The identities of these customers, oldest first within each. */
+export async function identitiesOfCustomers(db: Executor, customerIds: string[]): Promise<IdentityRow[]> {
+  const rows: IdentityRow[] = [];
+  for (const chunk of chunks(customerIds, IN_LIST)) {
+    rows.push(
+      ...(await db
+        .selectFrom('identities')
+        .selectAll()
+        .where('customer_id', 'in', chunk)
+        .orderBy('customer_id')
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .execute()),
+    );
+  }
+  return rows;
+}

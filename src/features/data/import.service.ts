@@ -1,0 +1,234 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
+import { classifyDbError, mapDbError } from '../../db/errors.js';
+import { type Clock, isoNow } from '../../internal/clock.js';
+import type { Actor } from '../changes/changes.js';
+import type { UnitOfWork } from '../changes/unit-of-work.js';
+import { createRecordPreparer, identityKey, type PreparedCustomer, RecordError } from './data-record.js';
+import {
+  existingEmails,
+  existingIds,
+  identitiesOfChannel,
+  insertCustomerRows,
+  insertIdentityRows,
+  widenPageCache,
+} from './data.repository.js';
+import type { SourceRecord } from './source-reader.js';
+
+/** A line (or, in CSV, the lines of one customer) that was skipped, and why. */
+export interface BadLine {
+  line: number;
+  lastLine: number;
+  message: string;
+}
+
+export interface ImportCounts {
+  customers: number;
+  identities: number;
+  skipped: number;
+}
+
+export interface ImportSummary extends ImportCounts {
+  /** The first bad lines (at most MAX_KEPT_BAD_LINES); `onBadLine` sees every one. */
+  badLines: BadLine[];
+  seconds: number;
+}
+
+export interface ImportOptions {
+  /** Named in the audit trail, e.g. the file's name. */
+  source: string;
+  /** Customers per transaction. */
+  batchSize?: number;
+  onBadLine?: (bad: BadLine) => void;
+  onProgress?: (counts: ImportCounts) => void;
+}
+
+interface Item extends PreparedCustomer {
+  line: number;
+  lastLine: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 1_000;
+const MAX_KEPT_BAD_LINES = 1_000;
+
+export type ImportService = ReturnType<typeof createImportService>;
+
+/**
+ * Bulk import: every line is checked and normalized whole before anything is written, then
+ * batches of customers go in one transaction each, with multi-row INSERTs and one audit event per
+ * batch (not per row: a million rows of audit would double the import's cost and drown the
+ * trail). Lines that conflict with the database or with earlier lines are found before the
+ * transaction and skipped; if a concurrent writer still wins a race, that batch is retried a line
+ * at a time, so one conflict never costs the rest of its batch.
+ */
+export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWork; clock: Clock }) {
+  const { db, uow, clock } = deps;
+
+  /** Lines of this batch that clash with the database or with an earlier line of the batch. */
+  async function findConflicts(items: Item[]): Promise<Map<Item, string>> {
+    const conflicts = new Map<Item, string>();
+    const byChannel = new Map<string, string[]>();
+    for (const item of items) {
+      for (const identity of item.identities) {
+        const list = byChannel.get(identity.channel) ?? [];
+        list.push(identity.external_id);
+        byChannel.set(identity.channel, list);
+      }
+    }
+    // Ids the import made itself (UUIDv7) cannot be taken; only the file's own ids are looked up.
+    const [emails, customerIds, identityIds] = await Promise.all([
+      existingEmails(
+        db,
+        items.map((i) => i.customer.email),
+      ),
+      existingIds(
+        db,
+        'customers',
+        items.filter((i) => i.givenIds).map((i) => i.customer.id),
+      ),
+      existingIds(
+        db,
+        'identities',
+        items.filter((i) => i.givenIds).flatMap((i) => i.identities.map((x) => x.id)),
+      ),
+    ]);
+    const keys = new Set<string>();
+    for (const [channel, externalIds] of byChannel) {
+      for (const row of await identitiesOfChannel(db, channel, externalIds)) {
+        keys.add(identityKey(channel, row.external_id, row.instance_id));
+      }
+    }
+
+    for (const item of items) {
+      const problem = conflictOf(item, emails, customerIds, identityIds, keys);
+      if (problem) {
+        conflicts.set(item, problem);
+        continue;
+      }
+      // Taken from here on: a later line of the batch with the same values is the duplicate.
+      emails.add(item.customer.email);
+      customerIds.add(item.customer.id);
+      for (const identity of item.identities) {
+        identityIds.add(identity.id);
+        keys.add(identityKey(identity.channel, identity.external_id, identity.instance_id));
+      }
+    }
+    return conflicts;
+  }
+
+  async function insert(actor: Actor, items: Item[], source: string) {
+    await uow(actor, async (trx, fx) => {
+      await insertCustomerRows(
+        trx,
+        items.map((i) => i.customer),
+      );
+      const identities = items.flatMap((i) => i.identities);
+      await insertIdentityRows(trx, identities);
+      for (const identity of identities) fx.identityChanged(identity.channel, identity.external_id);
+      const [first, last] = [items[0], items.at(-1)];
+      await fx.audit({
+        action: 'customers.imported',
+        after: {
+          source,
+          lines: [first?.line, last?.lastLine],
+          customers: items.length,
+          identities: identities.length,
+        },
+      });
+    });
+  }
+
+  return {
+    async importRecords(
+      actor: Actor,
+      records: AsyncIterable<SourceRecord>,
+      options: ImportOptions,
+    ): Promise<ImportSummary> {
+      const started = performance.now();
+      const prepare = createRecordPreparer(() => isoNow(clock));
+      const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const counts: ImportCounts = { customers: 0, identities: 0, skipped: 0 };
+      const badLines: BadLine[] = [];
+      const bad = (line: number, lastLine: number, message: string) => {
+        counts.skipped++;
+        const entry = { line, lastLine, message };
+        if (badLines.length < MAX_KEPT_BAD_LINES) badLines.push(entry);
+        options.onBadLine?.(entry);
+      };
+
+      const flush = async (batch: Item[]) => {
+        const conflicts = await mapDbError(() => findConflicts(batch));
+        const accepted = batch.filter((item) => !conflicts.has(item));
+        for (const [item, problem] of conflicts) bad(item.line, item.lastLine, problem);
+        if (accepted.length === 0) return;
+        try {
+          await mapDbError(() => insert(actor, accepted, options.source));
+          count(accepted);
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          // Someone else wrote the same values meanwhile: one line at a time, so only theirs fail.
+          for (const item of accepted) {
+            try {
+              await mapDbError(() => insert(actor, [item], options.source));
+              count([item]);
+            } catch (lineError) {
+              if (!isConflict(lineError)) throw lineError;
+              bad(item.line, item.lastLine, 'conflicts with data written meanwhile (email, id or channel identity)');
+            }
+          }
+        }
+        options.onProgress?.(counts);
+      };
+      const count = (items: Item[]) => {
+        counts.customers += items.length;
+        for (const item of items) counts.identities += item.identities.length;
+      };
+
+      await mapDbError(() => widenPageCache(db));
+      let batch: Item[] = [];
+      for await (const record of records) {
+        if (record.error !== undefined) {
+          bad(record.line, record.lastLine, record.error);
+          continue;
+        }
+        try {
+          batch.push({ line: record.line, lastLine: record.lastLine, ...prepare(record.value) });
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          bad(record.line, record.lastLine, error.message);
+          continue;
+        }
+        if (batch.length >= batchSize) {
+          await flush(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await flush(batch);
+      return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
+    },
+  };
+}
+
+function conflictOf(
+  item: Item,
+  emails: Set<string>,
+  customerIds: Set<string>,
+  identityIds: Set<string>,
+  keys: Set<string>,
+): string | undefined {
+  if (emails.has(item.customer.email)) return `a customer with email ${item.customer.email} already exists`;
+  if (customerIds.has(item.customer.id)) return `a customer with id ${item.customer.id} already exists`;
+  for (const [i, identity] of item.identities.entries()) {
+    if (identityIds.has(identity.id)) return `identities.${i}: an identity with id ${identity.id} already exists`;
+    if (keys.has(identityKey(identity.channel, identity.external_id, identity.instance_id))) {
+      const scope = identity.instance_id ? ` in instance ${identity.instance_id}` : '';
+      return `identities.${i}: ${identity.channel} ${identity.external_id}${scope} is already linked to a customer`;
+    }
+  }
+  return undefined;
+}
+
+function isConflict(error: unknown): boolean {
+  const kind = classifyDbError(error);
+  return kind === 'unique' || kind === 'foreign_key';
+}
