@@ -62,8 +62,8 @@ const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
  * Screenshots for the README, written only when asked (`SCREENSHOTS=1 npm run test:e2e`) so that
  * an ordinary run leaves the working tree clean.
  */
-export async function screenshot(page: Page, name: string, enabled: boolean): Promise<void> {
+export async function screenshot(page: Page, name: string, enabled: boolean, fullPage = true): Promise<void> {
   if (!enabled || process.env.SCREENSHOTS !== '1') return;
   await mkdir(DOCS, { recursive: true });
-  await page.screenshot({ path: join(DOCS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: join(DOCS, `${name}.png`), fullPage, animations: 'disabled' });
 }
