@@ -71,6 +71,18 @@ export async function createServices(config: Config, options: ServiceOptions) {
     });
   }
 
+  // SQLite has no NOTIFY: when another process (the command line) has committed to the file since
+  // the last look, every cache of this process is dropped before it answers from one.
+  let dataVersion = db.dataVersion?.();
+  const syncExternalChanges = db.dataVersion
+    ? () => {
+        const now = db.dataVersion?.();
+        if (now === dataVersion) return;
+        dataVersion = now;
+        hub.publish({ identities: [], apiKeyHashes: [], reset: true });
+      }
+    : undefined;
+
   const secret = await resolveClaimSecret(db.kysely, config.claimCodeSecret, random);
   const apiKeys = createApiKeysService({
     db: db.kysely,
@@ -78,6 +90,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     clock,
     random,
     hub,
+    syncExternalChanges,
     onBackgroundError: (error) => log.warn({ err: error }, 'could not record when an API key was used'),
   });
   if (config.bootstrapApiKey) await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
@@ -97,7 +110,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     lookupCache,
     clock,
     customers: createCustomersService({ db: db.kysely, uow, clock }),
-    identities: createIdentitiesService({ db: db.kysely, uow, clock, cache: lookupCache }),
+    identities: createIdentitiesService({ db: db.kysely, uow, clock, cache: lookupCache, syncExternalChanges }),
     claims: createClaimsService({
       db: db.kysely,
       uow,

@@ -11,6 +11,11 @@ export interface Db {
   dialect: DialectName;
   /** The PostgreSQL pool, for LISTEN/NOTIFY and pool metrics; undefined on SQLite. */
   pool: pg.Pool | undefined;
+  /**
+   * SQLite only: a number that changes when another connection (another process, such as the
+   * command line) commits to the file; SQLite has no NOTIFY, so caches compare it before use.
+   */
+  dataVersion: (() => number) | undefined;
   destroy(): Promise<void>;
 }
 
@@ -30,11 +35,14 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Prepared once: it is read before every cached answer (the lookup's hot path).
+    const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return {
       kysely,
       dialect: 'sqlite',
       pool: undefined,
+      dataVersion: () => dataVersion.get() as number,
       destroy: () => kysely.destroy(),
     };
   }
@@ -51,6 +59,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     kysely,
     dialect: 'postgres',
     pool,
+    dataVersion: undefined,
     destroy: () => kysely.destroy(),
   };
 }

@@ -44,6 +44,8 @@ export function createApiKeysService(deps: {
   clock: Clock;
   random: Random;
   hub: ChangeHub;
+  /** Drops the caches when another process changed the database (SQLite); see services.ts. */
+  syncExternalChanges?: (() => void) | undefined;
   /** Reports a failed background write (last_used_at); never throws. */
   onBackgroundError: (error: unknown) => void;
 }) {
@@ -105,6 +107,7 @@ export function createApiKeysService(deps: {
     /** The principal a presented key stands for, or undefined for an unknown or revoked key. */
     async authenticate(presented: string): Promise<Principal | undefined> {
       const hash = hashApiKey(presented);
+      deps.syncExternalChanges?.();
       let principal = known.get(hash);
       if (!principal) {
         const seen = epoch;

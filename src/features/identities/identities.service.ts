@@ -70,10 +70,13 @@ export function createIdentitiesService(deps: {
   uow: UnitOfWork;
   clock: Clock;
   cache: LookupCache;
+  /** Drops the caches when another process changed the database (SQLite); see services.ts. */
+  syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
 
   async function lookupRows(channel: string, externalId: string): Promise<LookupRow[]> {
+    deps.syncExternalChanges?.();
     const cached = cache.get(channel, externalId);
     if (cached) return cached;
     const epoch = cache.epoch();
