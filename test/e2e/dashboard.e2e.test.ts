@@ -118,6 +118,38 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect(await linkForm().getByLabel('External id').getAttribute('aria-invalid')).toBeNull();
   });
 
+  it('edits display name, role and metadata, refusing invalid JSON; verifies and unverifies', async () => {
+    await page.getByRole('button', { name: 'Edit telegram 12345' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit telegram 12345' });
+    await dialog.getByLabel('Display name').fill('Steve R.');
+    await dialog.getByLabel('Role override').fill('member');
+    await dialog.getByLabel('Metadata').fill('{"lang": en}');
+    await dialog.getByText('Not valid JSON').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Metadata').fill('{"lang": "en"}');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await row('telegram 12345').textContent()) ?? '').toContain('Steve R.');
+    const [stored] = (await server.api('GET', `/v1/customers/${customerId}/identities`)).body as Record<
+      string,
+      unknown
+    >[];
+    expect(stored).toMatchObject({ display_name: 'Steve R.', role_override: 'member', metadata: { lang: 'en' } });
+
+    await page.getByRole('button', { name: 'Verify telegram 12345' }).click();
+    await page.getByRole('button', { name: 'Unverify telegram 12345' }).waitFor();
+    expect(await row('telegram 12345').locator('.badge--success').textContent()).toMatch(/^✓ Verified \d/);
+    await page.getByRole('button', { name: 'Unverify telegram 12345' }).click();
+    await page.getByRole('button', { name: 'Verify telegram 12345' }).waitFor();
+    expect(await row('telegram 12345').locator('.badge--success').count()).toBe(0);
+    const [after] = (await server.api('GET', `/v1/customers/${customerId}/identities`)).body as Record<
+      string,
+      unknown
+    >[];
+    expect(after).toMatchObject({ verified: false, verified_at: null });
+    await page.getByRole('region', { name: 'History' }).getByText('Identity unverified').waitFor();
+  });
+
   it('generates a code with countdown, instructions, deep link and QR code', async () => {
     await page.getByRole('button', { name: 'Generate code for telegram 12345' }).click();
     await page.getByRole('heading', { name: 'Claim code for telegram 12345' }).waitFor();
@@ -172,6 +204,7 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect(await page.evaluate('window.e2eSamePage')).toBe(true);
     const cells = (await row('telegram 12345').textContent()) ?? '';
     expect(cells).toContain('Verified');
+    expect(cells).not.toContain('Unverified');
     expect(cells).toContain('owner');
     expect(await page.getByRole('button', { name: 'Generate code for telegram 12345' }).count()).toBe(0);
     await page.getByRole('region', { name: 'History' }).getByText('Code redeemed').waitFor();
@@ -219,6 +252,26 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect((await server.api('GET', '/v1/customers/lookup/identity?channel=slack&external_id=U024BE7LH')).status).toBe(
       404,
     );
+  });
+
+  it('pages through the customers', async () => {
+    for (let n = 1; n <= 21; n += 1) {
+      const created = await server.api('POST', '/v1/customers', { email: `customer-${n}@example.com`, name: `C ${n}` });
+      expect(created.status).toBe(201);
+    }
+    await page.reload();
+    await page.getByText('Page 1').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(20);
+    expect(await page.locator('tbody tr').first().textContent()).toContain('customer-21@example.com');
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2').waitFor();
+    // 3 + 21 customers in all (Steve is gone): the last 4, oldest last.
+    expect(await page.locator('tbody tr').count()).toBe(4);
+    expect(await page.locator('tbody tr').last().textContent()).toContain('natasha@shield.example');
+    expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText('Page 1').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(20);
   });
 
   it('signs out, forgetting the key', async () => {
