@@ -6,7 +6,9 @@ export interface Listener {
 
 /**
  * LISTENs on one channel on a connection of its own, and reconnects when PostgreSQL goes away.
- * After a reconnection notifications may have been missed, so `onReconnect` lets caches start over.
+ * Until LISTEN runs, notifications are missed: on the first connection (the app may already
+ * have cached something read before it) and after every reconnection. So `onReconnect` runs
+ * each time LISTEN starts, and lets caches start over.
  */
 export function listen(options: {
   url: string;
@@ -34,11 +36,18 @@ export function listen(options: {
     c.on('notification', (message) => {
       if (message.channel === options.channel && message.payload !== undefined) options.onNotification(message.payload);
     });
-    c.on('error', (error) => {
-      options.onError(error);
+    const lost = () => {
       if (client === c) client = undefined;
       c.end().catch(() => undefined);
       schedule();
+    };
+    c.on('error', (error) => {
+      options.onError(error);
+      lost();
+    });
+    // A connection closed without an error (the server shut down cleanly) is lost all the same.
+    c.on('end', () => {
+      if (!closed && client === c) lost();
     });
     try {
       await c.connect();
@@ -47,9 +56,9 @@ export function listen(options: {
         await c.end();
         return;
       }
-      if (attempts > 0) options.onReconnect();
       attempts = 0;
       client = c;
+      options.onReconnect();
     } catch (error) {
       options.onError(error as Error);
       c.end().catch(() => undefined);
