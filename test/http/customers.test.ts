@@ -135,6 +135,14 @@ describe.each(DIALECTS)('customers on $name', (dialect) => {
       expect(page.items.map((c) => c.id).sort()).toEqual([(byName as Customer).id, byEmail.id].sort());
     });
 
+    it('takes % and _ in q literally', async () => {
+      const name = tag();
+      const literal = await createCustomer(t.app, { name: `${name} 100%_off` });
+      await createCustomer(t.app, { name: `${name} 100 percent off` });
+      const page = await list(`q=${encodeURIComponent('100%_')}`);
+      expect(page.items.map((c) => c.id)).toEqual([literal.id]);
+    });
+
     it('returns 50 items by default and a cursor to the rest', async () => {
       const name = tag();
       await createMany(52, name);

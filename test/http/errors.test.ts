@@ -73,8 +73,9 @@ describe.each(DIALECTS)("FastAPI's error shapes on $name", (dialect) => {
       ['POST', '/v1/customers', { email: 'a@b.co', metadata: 'x' }, ['body', 'metadata'], 'dict_type'],
       ['POST', '/v1/customers', { email: 'a@b.co', metadata: [1] }, ['body', 'metadata'], 'dict_type'],
       ['POST', '/v1/customers', { email: 'a@b.co', name: 5 }, ['body', 'name'], 'string_type'],
-      ['PATCH', 'identity', { verified: 'yes' }, ['body', 'verified'], 'bool_type'],
-      ['PATCH', 'identity', { verified: 1 }, ['body', 'verified'], 'bool_type'],
+      // pydantic's lax mode reads "yes" and 1 as booleans; a list or an object is a bool_type for it too.
+      ['PATCH', 'identity', { verified: [] }, ['body', 'verified'], 'bool_type'],
+      ['PATCH', 'identity', { verified: { a: 1 } }, ['body', 'verified'], 'bool_type'],
       ['PATCH', 'identity', { metadata: true }, ['body', 'metadata'], 'dict_type'],
       ['PATCH', 'identity', { display_name: [] }, ['body', 'display_name'], 'string_type'],
       ['POST', 'identities', { channel: 5, external_id: '1' }, ['body', 'channel'], 'string_type'],

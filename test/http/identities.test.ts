@@ -273,7 +273,7 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
     it('answers 422 bool_type for a verified that is not a boolean', async () => {
       const customer = await createCustomer(t.app);
       const identity = await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: telegramId() });
-      const response = await patch(customer.id, identity.id, { verified: 'yes' });
+      const response = await patch(customer.id, identity.id, { verified: ['yes'] });
       expect(response.statusCode).toBe(422);
       expect(response.json().detail[0]).toMatchObject({ loc: ['body', 'verified'], type: 'bool_type' });
     });
