@@ -46,6 +46,12 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_LOOKUP_PER_KEY: Type.Integer({ minimum: 0, default: 0 }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
 
+  /**
+   * Whose address is the client's behind a reverse proxy (X-Forwarded-For): `false` (the socket's
+   * peer), `true` (any proxy), a hop count, or a comma-separated list of proxy addresses/CIDRs.
+   * Failed-authentication limits count per client address, so set it behind a proxy.
+   */
+  TRUST_PROXY: Type.String({ default: 'false' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
   SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
 });
@@ -86,8 +92,24 @@ export interface Config {
     lookupPerKey: number;
     windowMs: number;
   };
+  trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   bodyLimitBytes: number;
   shutdownGraceMs: number;
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` option. */
+export function parseTrustProxy(value: string): Config['trustProxy'] {
+  const text = value.trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    return (_address, hop) => hop < hops;
+  }
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 export class ConfigError extends Error {
@@ -155,6 +177,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       lookupPerKey: env.RATE_LIMIT_LOOKUP_PER_KEY,
       windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000,
     },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
   });
