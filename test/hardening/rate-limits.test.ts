@@ -246,3 +246,39 @@ describe('when Redis is down', () => {
     expect(bad.statusCode).toBe(401);
   }, 20_000);
 });
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(sqlite, { ...LIMITS, TRUST_PROXY: '127.0.0.1' });
+  });
+  afterAll(() => t.close());
+
+  it("counts failures against the client's forwarded address, not the proxy's", async () => {
+    const viaProxy = (client: string, key: string) =>
+      t.app.inject({
+        url: '/v1/customers',
+        headers: { 'x-api-key': key, 'x-forwarded-for': client },
+        remoteAddress: '127.0.0.1',
+      });
+    for (let i = 0; i < 4; i++) expect((await viaProxy('203.0.113.50', 'wrong')).statusCode).toBe(401);
+    expectTooMany(await viaProxy('203.0.113.50', ADMIN_KEY));
+    // Another client behind the same proxy is not affected.
+    expect((await viaProxy('203.0.113.51', ADMIN_KEY)).statusCode).toBe(200);
+    // A forwarded header from an untrusted peer is ignored: that peer's own address counts.
+    for (let i = 0; i < 4; i++) {
+      await t.app.inject({
+        url: '/v1/customers',
+        headers: { 'x-api-key': 'wrong', 'x-forwarded-for': `198.51.100.${i}` },
+        remoteAddress: '192.0.2.200',
+      });
+    }
+    expectTooMany(
+      await t.app.inject({
+        url: '/v1/customers',
+        headers: { 'x-api-key': ADMIN_KEY, 'x-forwarded-for': '198.51.100.99' },
+        remoteAddress: '192.0.2.200',
+      }),
+    );
+  });
+});
