@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportTo, importFile } from '../../src/cli/data.js';
+import { cliActor } from '../../src/features/changes/changes.js';
+import { createUnitOfWork, type UnitOfWork } from '../../src/features/changes/unit-of-work.js';
+import { createImportService } from '../../src/features/data/import.service.js';
+import { jsonLines } from '../../src/features/data/source-reader.js';
+import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { DIALECTS } from '../helpers/dialects.js';
+import { createCustomer, createIdentity } from '../helpers/factories.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ids-data-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, lines: string[]) {
+  const path = join(dir, `${randomUUID()}-${name}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+async function exportText(app: FastifyInstance): Promise<string> {
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  await exportTo(app.services, sink);
+  return text;
+}
+
+async function lookup(app: FastifyInstance, channel: string, externalId: string, instanceId?: string) {
+  const instance = instanceId ? `&instance_id=${instanceId}` : '';
+  const response = await app.inject({
+    url: `/v1/customers/lookup/identity?channel=${channel}&external_id=${encodeURIComponent(externalId)}${instance}`,
+    headers: { 'x-api-key': 'test-admin-key-0123456789' },
+  });
+  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+}
+
+async function customerByEmail(t: TestApp, email: string) {
+  const response = await t.app.inject({ url: `/v1/customers?email=${encodeURIComponent(email)}`, headers: t.admin });
+  return response.json<{ items: { id: string; email: string }[] }>().items[0];
+}
+
+describe.each(DIALECTS)('import and export on $name', (dialect) => {
+  let source: TestApp;
+  let target: TestApp;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([buildTestApp(dialect), buildTestApp(dialect)]);
+  });
+  afterAll(async () => {
+    await source.close();
+    await target.close();
+  });
+
+  it('export → import into a fresh database → export gives the same file, ids and timestamps included', async () => {
+    const instance = randomUUID();
+    const steve = await createCustomer(source.app, {
+      email: 'Steve@Acme.com',
+      name: 'Steve',
+      metadata: { plan: 'pro', tags: ['a', 'b'], nested: { deep: true } },
+    });
+    const tg = await createIdentity(source.app, steve.id, { channel: 'telegram', external_id: '12345' });
+    await createIdentity(source.app, steve.id, {
+      channel: 'whatsapp',
+      external_id: '+1 (415) 555-2671',
+      display_name: 'Steve W',
+      metadata: { source: 'import-test' },
+    });
+    await createIdentity(source.app, steve.id, { channel: 'slack', external_id: 'u024be7lh', instance_id: instance });
+    await source.app.inject({
+      method: 'PATCH',
+      url: `/v1/customers/${steve.id}/identities/${tg.id}`,
+      headers: source.admin,
+      payload: { verified: true, role_override: 'owner' },
+    });
+    await createCustomer(source.app, { email: 'lonely@example.com', name: null });
+
+    const first = await exportText(source.app);
+    const lines = first.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    const exported = JSON.parse(lines[0] as string);
+    expect(exported).toMatchObject({ id: steve.id, email: 'steve@acme.com', metadata: { plan: 'pro' } });
+    expect(exported.identities).toHaveLength(3);
+    expect(exported.identities[0]).toMatchObject({ id: tg.id, verified: true, role_override: 'owner' });
+
+    const summary = await importFile(target.app.services, file('export.jsonl', lines), { quiet: true });
+    expect(summary).toMatchObject({ customers: 2, identities: 3, skipped: 0 });
+    const second = await exportText(target.app);
+    expect(second).toBe(first);
+
+    // Imported identities answer the same normalized lookups as those created over HTTP.
+    expect(await lookup(target.app, 'Telegram', ' 12345')).toMatchObject({
+      status: 200,
+      body: { customer_id: steve.id, identity_id: tg.id, verified: true, customer_email: 'steve@acme.com' },
+    });
+    expect((await lookup(target.app, 'whatsapp', '+14155552671')).status).toBe(200);
+    expect((await lookup(target.app, 'slack', 'U024BE7LH', instance)).status).toBe(200);
+    expect((await lookup(target.app, 'slack', 'U024BE7LH')).status).toBe(404);
+
+    // One audit event for the batch, not one per row.
+    const audit = await target.app.inject({ url: '/v1/audit?limit=200', headers: target.admin });
+    const events = audit.json<{ items: { action: string; actor: string; after: Record<string, unknown> }[] }>().items;
+    expect(events.map((e) => e.action)).toEqual(['customers.imported']);
+    expect(events[0]).toMatchObject({ actor: 'cli', after: { customers: 2, identities: 3, lines: [1, 2] } });
+  });
+
+  it('reports bad lines with their numbers, skips them whole, and imports every other line', async () => {
+    const taken = await createCustomer(target.app, { email: 'owner-of-777@example.com' });
+    await createIdentity(target.app, taken.id, { channel: 'telegram', external_id: '777' });
+    const line = (email: string, identities: unknown[] = []) => JSON.stringify({ email, identities });
+    const path = file('bad.jsonl', [
+      line('good1@example.com', [{ channel: 'telegram', external_id: '1001' }]), // 1
+      '{"email": "broken@example.com", ', // 2: not JSON
+      JSON.stringify({ name: 'no email' }), // 3: email missing
+      line('good2@example.com', [{ channel: 'email', external_id: 'Good2@Example.com' }]), // 4
+      line('half@example.com', [
+        { channel: 'telegram', external_id: '1005' },
+        { channel: 'whatsapp', external_id: 'not a phone' },
+      ]), // 5: one bad identity: the whole customer is skipped
+      line('GOOD1@example.com'), // 6: same email as line 1
+      line('thief@example.com', [{ channel: 'telegram', external_id: '777' }]), // 7: linked already
+      '', // 8: blank, ignored
+      line('good3@example.com', [
+        { channel: 'telegram', external_id: '1009' },
+        { channel: 'telegram', external_id: '1009' },
+      ]), // 9: the same identity twice in one line
+      line('good4@example.com', [{ channel: 'telegram', external_id: '1010', instance_id: 'nope' }]), // 10
+      line('good5@example.com', [{ channel: 'telegram', external_id: '1011' }]), // 11
+    ]);
+    const reported: number[] = [];
+    const summary = await importFile(target.app.services, path, { quiet: true, batchSize: 2 });
+    for (const bad of summary.badLines) reported.push(bad.line);
+
+    expect(reported.sort((a, b) => a - b)).toEqual([2, 3, 5, 6, 7, 9, 10]);
+    expect(summary).toMatchObject({ customers: 3, identities: 3, skipped: 7 });
+    const message = (n: number) => summary.badLines.find((b) => b.line === n)?.message;
+    expect(message(2)).toMatch(/not valid JSON/);
+    expect(message(3)).toMatch(/^email: Field required/);
+    expect(message(5)).toMatch(/^identities\.1\.external_id: .*phone number/);
+    expect(message(6)).toMatch(/good1@example.com already exists/);
+    expect(message(7)).toMatch(/identities\.0: telegram 777 .*already linked/);
+    expect(message(9)).toMatch(/identities\.1: the same channel identity as identities\.0/);
+    expect(message(10)).toMatch(/^identities\.0\.instance_id: Input should be a valid UUID/);
+
+    expect((await lookup(target.app, 'telegram', '1001')).status).toBe(200);
+    expect((await lookup(target.app, 'email', 'good2@example.com')).status).toBe(200);
+    expect((await lookup(target.app, 'telegram', '1011')).status).toBe(200);
+    // Not half-written: the valid identity of line 5 and its customer are not there.
+    expect((await lookup(target.app, 'telegram', '1005')).status).toBe(404);
+    expect(await customerByEmail(target, 'half@example.com')).toBeUndefined();
+    expect((await lookup(target.app, 'telegram', '777')).body.customer_id).toBe(taken.id);
+  });
+
+  it('a batch that loses a race to another writer is retried line by line, so only the clashing line is lost', async () => {
+    let raced = false;
+    const realUow = createUnitOfWork({
+      db: target.app.services.db.kysely,
+      clock: target.app.services.clock,
+      hub: target.app.services.hub,
+      origin: randomUUID(),
+    });
+    // Another writer links telegram 2002 between the import's checks and its transaction.
+    const racingUow: UnitOfWork = async (actor, work) => {
+      if (!raced) {
+        raced = true;
+        const other = await createCustomer(target.app, { email: 'racer@example.com' });
+        await createIdentity(target.app, other.id, { channel: 'telegram', external_id: '2002' });
+      }
+      return realUow(actor, work);
+    };
+    const importer = createImportService({
+      db: target.app.services.db.kysely,
+      uow: racingUow,
+      clock: target.app.services.clock,
+    });
+    const text = ['2001', '2002', '2003'].map((id) =>
+      JSON.stringify({ email: `race-${id}@example.com`, identities: [{ channel: 'telegram', external_id: id }] }),
+    );
+    const summary = await importer.importRecords(cliActor, jsonLines(toLines(text)), { source: 'race' });
+    expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 1 });
+    expect(summary.badLines).toEqual([expect.objectContaining({ line: 2 })]);
+    expect((await lookup(target.app, 'telegram', '2001')).status).toBe(200);
+    expect((await lookup(target.app, 'telegram', '2003')).status).toBe(200);
+    expect(await customerByEmail(target, 'race-2002@example.com')).toBeUndefined();
+  });
+
+  it('reads CSV: one row per identity, customer columns repeated, quoted fields, bad rows by line', async () => {
+    const path = file('customers.csv', [
+      'email,name,customer_metadata,channel,external_id,display_name,verified',
+      'csv1@example.com,"Doe, Jane","{""tier"":""gold""}",telegram,3001,"Jane',
+      'on two lines",true',
+      'CSV1@example.com,,,slack,u3001,,', // line 4: same customer (email compared case-insensitively)
+      'csv2@example.com,Bad,{not json},telegram,3002,,', // line 5: bad JSON: skipped
+      'csv3@example.com,No identities,,,,,', // line 6
+      'csv4@example.com,Short row', // line 7: wrong number of fields
+    ]);
+    const summary = await importFile(target.app.services, path, { quiet: true });
+    expect(summary.badLines.map((b) => [b.line, b.message])).toEqual([
+      [5, 'customer_metadata: not valid JSON'],
+      [7, 'expected 7 fields, found 2'],
+    ]);
+    expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 2 });
+    const jane = await lookup(target.app, 'telegram', '3001');
+    expect(jane.body).toMatchObject({ display_name: 'Jane\non two lines', verified: true });
+    expect((await lookup(target.app, 'slack', 'U3001')).body.customer_id).toBe(jane.body.customer_id);
+    const customer = await target.app.inject({ url: `/v1/customers/${jane.body.customer_id}`, headers: target.admin });
+    expect(customer.json()).toMatchObject({ name: 'Doe, Jane', metadata: { tier: 'gold' } });
+    expect(await customerByEmail(target, 'csv3@example.com')).toBeDefined();
+  });
+});
+
+async function* toLines(lines: string[]) {
+  yield* lines;
+}
