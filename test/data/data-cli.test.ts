@@ -79,7 +79,12 @@ describe.each(DIALECTS)('identity-service import / export on $name', (dialect) =
     expect(written.code, written.stderr).toBe(0);
     expect(written.stderr).toMatch(/Exported 2 customers/);
     const text = readFileSync(output, 'utf8');
-    expect(text.trim().split('\n').map((l) => JSON.parse(l).email)).toEqual(['cli1@example.com', 'cli2@example.com']);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).email),
+    ).toEqual(['cli1@example.com', 'cli2@example.com']);
     expect((await cli('export')).stdout).toBe(text);
 
     // Into the same database, every line is already there: reported, and nothing changes.

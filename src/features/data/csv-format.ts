@@ -80,7 +80,12 @@ export class CsvHeaderError extends Error {
 }
 
 export function readHeader(fields: string[]): Column[] {
-  const columns = fields.map((f) => f.trim().replace(/^\uFEFF/, '').toLowerCase());
+  const columns = fields.map((f) =>
+    f
+      .trim()
+      .replace(/^\uFEFF/, '')
+      .toLowerCase(),
+  );
   const unknown = columns.filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
   if (unknown.length > 0) {
     throw new CsvHeaderError(`unknown CSV column(s): ${unknown.join(', ')}; known: ${CSV_COLUMNS.join(', ')}`);

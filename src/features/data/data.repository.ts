@@ -44,7 +44,11 @@ export async function existingEmails(db: Executor, emails: string[]): Promise<Se
   return found;
 }
 
-export async function existingIds(db: Executor, table: 'customers' | 'identities', ids: string[]): Promise<Set<string>> {
+export async function existingIds(
+  db: Executor,
+  table: 'customers' | 'identities',
+  ids: string[],
+): Promise<Set<string>> {
   const found = new Set<string>();
   for (const chunk of chunks(ids, IN_LIST)) {
     for (const row of await db.selectFrom(table).select('id').where('id', 'in', chunk).execute()) found.add(row.id);

@@ -4,7 +4,6 @@ import { classifyDbError, mapDbError } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { createRecordPreparer, identityKey, type PreparedCustomer, RecordError } from './data-record.js';
 import {
   existingEmails,
   existingIds,
@@ -13,6 +12,7 @@ import {
   insertIdentityRows,
   widenPageCache,
 } from './data.repository.js';
+import { createRecordPreparer, identityKey, type PreparedCustomer, RecordError } from './data-record.js';
 import type { SourceRecord } from './source-reader.js';
 
 /** A line (or, in CSV, the lines of one customer) that was skipped, and why. */

@@ -22,7 +22,11 @@ export async function detectFormat(path: string): Promise<SourceFormat> {
   const file = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await file.read(Buffer.alloc(4096), 0, 4096, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const head = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     return head.startsWith('{') ? 'jsonl' : 'csv';
   } finally {
     await file.close();
@@ -111,5 +115,6 @@ export async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<
   }
   const done = finish();
   if (done) yield done;
-  if (splitter.open) yield { line: start, lastLine: n, error: 'a quoted field is not closed before the end of the file' };
+  if (splitter.open)
+    yield { line: start, lastLine: n, error: 'a quoted field is not closed before the end of the file' };
 }
