@@ -7,13 +7,16 @@ import { parseBenchArgs } from './args.js';
 import { createBenchDatabase } from './database.js';
 import { type BenchReport, formatReport } from './report.js';
 import { type Claimable, runScenario, type ScenarioContext, type ScenarioResult } from './scenarios.js';
-import { writeSeedFile } from './seed.js';
+import { writeClaimPoolFile, writeSeedFile } from './seed.js';
 import { startServer } from './server-process.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const quiet = { warn: () => undefined, error: (o: object, m: string) => console.error(m, o) };
 
-async function seed(url: string, dir: string, identities: number, batchSize: number | undefined) {
+/** Chains per second the claim scenario could reach at most, to size its pool of unverified identities. */
+const MAX_CLAIMS_PER_SECOND = 3_000;
+
+async function seed(url: string, dir: string, identities: number, batchSize: number | undefined, claimChains: number) {
   const services = await createServices(loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY }), {
     logger: quiet,
   });
@@ -23,6 +26,11 @@ async function seed(url: string, dir: string, identities: number, batchSize: num
     const summary = await importFile(services, file, { batchSize, quiet: true });
     if (summary.skipped > 0)
       throw new Error(`seeding skipped ${summary.skipped} lines: ${summary.badLines[0]?.message}`);
+    const extra = Math.max(0, claimChains - Math.floor(identities / 2));
+    if (extra > 0) {
+      await writeClaimPoolFile(join(dir, 'claim-pool.jsonl'), extra);
+      await importFile(services, join(dir, 'claim-pool.jsonl'), { quiet: true });
+    }
     const runtime = await services.apiKeys.create({ keyId: null, name: 'bench' }, { name: 'bench', scope: 'runtime' });
     const db = services.db.kysely;
     const customerIds = (await db.selectFrom('customers').select('id').limit(5_000).execute()).map((r) => r.id);
@@ -30,9 +38,9 @@ async function seed(url: string, dir: string, identities: number, batchSize: num
       await db
         .selectFrom('identities')
         .select(['id', 'customer_id', 'channel', 'external_id'])
-        .where('channel', '=', 'slack')
+        .where('channel', 'in', ['slack', 'benchclaim'])
         .where('verified_at', 'is', null)
-        .limit(200_000)
+        .limit(claimChains + 1_000)
         .execute()
     ).map((r) => ({ customerId: r.customer_id, identityId: r.id, channel: r.channel, externalId: r.external_id }));
     return { summary, runtimeKey: runtime.key, customerIds, claimable };
@@ -50,7 +58,8 @@ async function main() {
   const database = await createBenchDatabase(args.database);
   try {
     say(`seeding ${args.identities} identities into ${database.kind} …`);
-    const seeded = await seed(database.url, database.dir, args.identities, args.batchSize);
+    const claimChains = args.scenarios.includes('claim') ? Math.ceil(args.durationSeconds * MAX_CLAIMS_PER_SECOND) : 0;
+    const seeded = await seed(database.url, database.dir, args.identities, args.batchSize, claimChains);
     say(`starting the server …`);
     const server = await startServer(
       { DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: args.logLevel },

@@ -50,3 +50,24 @@ export async function writeSeedFile(path: string, identities: number): Promise<n
   await once(out, 'finish');
   return customers;
 }
+
+/**
+ * Unverified identities that only the claim scenario uses (each chain verifies one for good), for
+ * runs whose seed has too few of its own: channel `benchclaim`, outside the lookup key space.
+ */
+export async function writeClaimPoolFile(path: string, count: number): Promise<void> {
+  const out = createWriteStream(path);
+  let buffer = '';
+  for (let c = 0; c < count; c++) {
+    buffer += `${JSON.stringify({
+      email: `claimer${c}@bench.example`,
+      identities: [{ channel: 'benchclaim', external_id: `c${c}` }],
+    })}\n`;
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+}

@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { SCENARIOS } from '../../bench/args.js';
+import type { BenchReport } from '../../bench/report.js';
+import { DIALECTS, postgresUrl } from '../helpers/dialects.js';
+
+const run = promisify(execFile);
+
+// The benchmark command itself, small and short, so that it cannot rot: every scenario runs and
+// answers without errors. How fast is the benchmark's business, not the test's.
+describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
+  it('seeds, serves and measures every scenario, and prints JSON', { timeout: 180_000 }, async () => {
+    const database = dialect.name === 'postgres' ? ['--database', postgresUrl as string] : [];
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        '--identities',
+        '200',
+        '--duration',
+        '1',
+        '--connections',
+        '8',
+        '--json',
+        ...database,
+      ],
+      { timeout: 170_000, maxBuffer: 10 * 1024 * 1024 },
+    );
+    const report = JSON.parse(stdout) as BenchReport;
+
+    expect(report.settings).toMatchObject({ database: dialect.name, identities: 200 });
+    expect(report.seed).toMatchObject({ customers: 100, identities: 200 });
+    expect(report.seed.identitiesPerSecond).toBeGreaterThan(0);
+    expect(report.scenarios.map((s) => s.name)).toEqual([...SCENARIOS]);
+    for (const scenario of report.scenarios) {
+      expect(scenario.errors, `${scenario.name}: ${JSON.stringify(scenario.statuses)}`).toBe(0);
+      expect(scenario.requests, scenario.name).toBeGreaterThan(0);
+      expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);
+      expect(scenario.p50Ms, scenario.name).toBeGreaterThan(0);
+      expect(scenario.p99Ms, scenario.name).toBeGreaterThanOrEqual(scenario.p50Ms);
+    }
+    // Lookups of seeded keys are found, misses are not, the claim chain both issues and redeems.
+    const statuses = Object.fromEntries(report.scenarios.map((s) => [s.name, s.statuses]));
+    expect(Object.keys(statuses.lookup_hit ?? {})).toEqual(['200']);
+    expect(Object.keys(statuses.lookup_miss ?? {})).toEqual(['404']);
+    expect(Object.keys(statuses.claim ?? {}).sort()).toEqual(['200', '201']);
+    expect(report.lookupHitToCeiling).toBeGreaterThan(0);
+    expect(report.rssMb.peak).toBeGreaterThan(0);
+  });
+});
