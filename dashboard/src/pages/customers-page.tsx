@@ -10,13 +10,22 @@ import { Link, navigate } from '../lib/router.js';
 
 const PAGE_SIZE = 20;
 
+interface Paging {
+  query: string;
+  cursor: string | null;
+  before: (string | null)[];
+}
+
 export function CustomersPage({ query }: { query: string }) {
   const api = useApi();
   const [draft, setDraft] = useState(query);
-  // The cursors of the pages before this one, so "Previous" can go back.
-  const [cursors, setCursors] = useState<(string | null)[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [page, setPage] = useState<Page<Customer> | null>(null);
+  // Where we are in the list, for one search: this page's cursor and those before it ("Previous").
+  const [paging, setPaging] = useState<Paging>({ query, cursor: null, before: [] });
+  const { cursor, before: cursors } = paging.query === query ? paging : { cursor: null, before: [] };
+  // A page remembers what it was loaded for, so an old page never shows under a new search or cursor.
+  const [loaded, setLoaded] = useState<{ key: string; page: Page<Customer> } | null>(null);
+  const key = JSON.stringify([query, cursor]);
+  const page = loaded?.key === key ? loaded.page : null;
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -25,24 +34,20 @@ export function CustomersPage({ query }: { query: string }) {
     document.title = 'Customers · Identity service';
   }, []);
 
-  // A new search starts from the first page.
-  useEffect(() => {
-    setCursor(null);
-    setCursors([]);
-    setDraft(query);
-  }, [query]);
+  // The search box follows the address (back and forward buttons).
+  useEffect(() => setDraft(query), [query]);
 
   useEffect(() => {
     let current = true;
     setError(null);
     api.listCustomers({ q: query || undefined, cursor, limit: PAGE_SIZE }).then(
-      (result) => current && setPage(result),
+      (result) => current && setLoaded({ key, page: result }),
       (caught: unknown) => current && setError(messageOf(caught)),
     );
     return () => {
       current = false;
     };
-  }, [api, query, cursor]);
+  }, [api, key]);
 
   // Search as the operator types, without a request per keystroke.
   useEffect(() => {
@@ -58,13 +63,11 @@ export function CustomersPage({ query }: { query: string }) {
 
   const goNext = () => {
     if (!page?.next_cursor) return;
-    setCursors([...cursors, cursor]);
-    setCursor(page.next_cursor);
+    setPaging({ query, cursor: page.next_cursor, before: [...cursors, cursor] });
     headingRef.current?.focus();
   };
   const goPrevious = () => {
-    setCursor(cursors.at(-1) ?? null);
-    setCursors(cursors.slice(0, -1));
+    setPaging({ query, cursor: cursors.at(-1) ?? null, before: cursors.slice(0, -1) });
     headingRef.current?.focus();
   };
 
