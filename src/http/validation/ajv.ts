@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type Options } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import { addJsonLimitKeywords } from './json-limits.js';
+import { addLaxBooleanKeyword, laxBooleans } from './lax-boolean.js';
 
 /**
  * Python's uuid.UUID accepts these spellings; we store the canonical lowercase hyphenated form.
@@ -65,15 +66,18 @@ function makeAjv(options: Options): Ajv {
     },
   });
   addJsonLimitKeywords(ajv);
+  addLaxBooleanKeyword(ajv);
   return ajv;
 }
 
 /**
- * JSON bodies are checked strictly, as pydantic does (a number is not a string); query strings,
+ * JSON bodies are checked strictly, as pydantic does (a number is not a string; booleans are read
+ * as in its lax mode, see lax-boolean.ts); query strings,
  * path parameters and headers arrive as text and are coerced (limit=10 is an integer).
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<any> {
   const strict = makeAjv({ coerceTypes: false });
   const coercing = makeAjv({ coerceTypes: true });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object);
+  return ({ schema, httpPart }) =>
+    httpPart === 'body' ? strict.compile(laxBooleans(schema) as object) : coercing.compile(schema as object);
 }

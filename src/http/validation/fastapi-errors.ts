@@ -84,6 +84,10 @@ function typeAndMessage(context: string, error: ErrorObject, atRoot: boolean): O
       const expected = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed[0];
       return { type: 'literal_error', msg: `Input should be ${expected}`, ctx: { expected } };
     }
+    case 'x-lax-bool':
+      return p.parsing
+        ? { type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input' }
+        : { type: 'bool_type', msg: 'Input should be a valid boolean' };
     case 'x-uuid':
       return {
         type: 'uuid_parsing',
