@@ -76,6 +76,8 @@ describe.each(DIALECTS)("FastAPI's error shapes on $name", (dialect) => {
       // pydantic's lax mode reads "yes" and 1 as booleans; a list or an object is a bool_type for it too.
       ['PATCH', 'identity', { verified: [] }, ['body', 'verified'], 'bool_type'],
       ['PATCH', 'identity', { verified: { a: 1 } }, ['body', 'verified'], 'bool_type'],
+      ['PATCH', 'identity', { verified: 'maybe' }, ['body', 'verified'], 'bool_parsing'],
+      ['PATCH', 'identity', { verified: 2 }, ['body', 'verified'], 'bool_parsing'],
       ['PATCH', 'identity', { metadata: true }, ['body', 'metadata'], 'dict_type'],
       ['PATCH', 'identity', { display_name: [] }, ['body', 'display_name'], 'string_type'],
       ['POST', 'identities', { channel: 5, external_id: '1' }, ['body', 'channel'], 'string_type'],

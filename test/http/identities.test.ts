@@ -270,6 +270,23 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       expect(response.json()).toEqual(identity);
     });
 
+    it("reads verified as pydantic's lax mode does", async () => {
+      const customer = await createCustomer(t.app);
+      const identity = await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: telegramId() });
+      for (const [given, verified] of [
+        ['yes', true],
+        ['off', false],
+        [1, true],
+        ['FALSE', false],
+        ['t', true],
+        [0, false],
+      ] as const) {
+        const response = await patch(customer.id, identity.id, { verified: given });
+        expect(response.statusCode, String(given)).toBe(200);
+        expect(response.json().verified).toBe(verified);
+      }
+    });
+
     it('answers 422 bool_type for a verified that is not a boolean', async () => {
       const customer = await createCustomer(t.app);
       const identity = await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: telegramId() });
