@@ -164,6 +164,24 @@ describe.each(DIALECTS)('input limits on $name', (dialect) => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
   });
 
+  it('answers a path with broken percent-encoding with 400 in the contract shape, with a request id', async () => {
+    const response = await t.app.inject({ url: '/v1/customers/%zz', headers: t.admin });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ detail: 'Malformed URL: invalid percent-encoding' });
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers an empty Content-Type with a 422 in FastAPI shape, not a 500', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/customers',
+      headers: { ...t.admin, 'content-type': '' },
+      payload: '{"email":"empty-type@example.com"}',
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail[0]).toMatchObject({ loc: ['header', 'content-type'] });
+  });
+
   it('answers a malformed request line with 400 in the contract shape', async () => {
     const answer = await rawRequest(port, 'THIS IS NOT HTTP\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

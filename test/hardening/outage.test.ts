@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +8,23 @@ import { type ChildServer, freePort, kill, sleep, startServer, waitFor } from '.
 /**
  * A private PostgreSQL cluster that this test starts, stops and starts again on its own port,
  * while the real server runs against it. Needs this machine's initdb and pg_ctl (PG_BIN, else
- * PostgreSQL 15's default place); CI has them, and when TEST_DATABASE_URL is set (CI) their
+ * pg_config's, else Debian's /usr/lib/postgresql/<version>/bin); CI has them, and when TEST_DATABASE_URL is set (CI) their
  * absence is a failure rather than a skip.
  */
-const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+function findPgBin(): string {
+  if (process.env.PG_BIN) return process.env.PG_BIN;
+  try {
+    return execFileSync('pg_config', ['--bindir']).toString().trim();
+  } catch {
+    // no pg_config: Debian's layout, newest version first
+  }
+  const versions = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))
+    : [];
+  const found = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((bin) => existsSync(join(bin, 'initdb')));
+  return found ?? '/usr/lib/postgresql/15/bin';
+}
+const PG_BIN = findPgBin();
 const available = existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'pg_ctl'));
 if (!available && process.env.TEST_DATABASE_URL) {
   throw new Error(`outage test: TEST_DATABASE_URL is set but ${PG_BIN}/initdb and pg_ctl are missing (set PG_BIN)`);
