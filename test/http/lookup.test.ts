@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
 
@@ -152,5 +158,63 @@ describe.each(DIALECTS)('reverse lookup on $name', (dialect) => {
       expect(response.statusCode).toBe(422);
       expect(response.json().detail[0]).toMatchObject({ loc: ['query', 'instance_id'], type: 'uuid_parsing' });
     });
+  });
+});
+
+describe.each(DIALECTS)('reverse lookup across two replicas on $name', (dialect) => {
+  let replicas: FastifyInstance[] = [];
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    let url: string;
+    if (dialect.name === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'ids-lookup-'));
+      url = `sqlite:${join(dir, 'lookup.db')}`;
+      dispose = async () => rmSync(dir, { recursive: true, force: true });
+    } else {
+      const database = await dialect.create();
+      url = database.url;
+      dispose = database.dispose;
+    }
+    const config = loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
+    for (let i = 0; i < 2; i++) {
+      const app = await buildApp(config, { logger: false });
+      await app.ready();
+      replicas.push(app);
+    }
+  });
+  afterAll(async () => {
+    for (const app of replicas) await app.close();
+    replicas = [];
+    await dispose();
+  });
+
+  it("sees the other replica's changes, not its own cached answer", async () => {
+    const [a, b] = replicas as [FastifyInstance, FastifyInstance];
+    const headers = { 'x-api-key': ADMIN_KEY };
+    const url = '/v1/customers/lookup/identity?channel=telegram&external_id=2468';
+    // PostgreSQL tells the other replica through NOTIFY, which takes a moment; SQLite at once.
+    const eventually = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < (dialect.name === 'sqlite' ? 1 : 40); i++) {
+        if (await check()) return true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return false;
+    };
+
+    expect((await a.inject({ url, headers })).statusCode).toBe(404);
+    const customer = await createCustomer(b);
+    const identity = await createIdentity(b, customer.id, { channel: 'telegram', external_id: '2468' });
+    expect(await eventually(async () => (await a.inject({ url, headers })).statusCode === 200)).toBe(true);
+
+    await b.inject({
+      method: 'PATCH',
+      url: `/v1/customers/${customer.id}/identities/${identity.id}`,
+      headers,
+      payload: { verified: true },
+    });
+    expect(await eventually(async () => (await a.inject({ url, headers })).json().verified === true)).toBe(true);
+
+    await b.inject({ method: 'DELETE', url: `/v1/customers/${customer.id}`, headers });
+    expect(await eventually(async () => (await a.inject({ url, headers })).statusCode === 404)).toBe(true);
   });
 });
