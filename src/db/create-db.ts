@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database, DialectName } from './database.js';
@@ -26,6 +26,33 @@ export interface CreateDbOptions {
   onPoolError?: (error: Error) => void;
 }
 
+/** Distinct SQL texts whose prepared statements are kept (a multi-row INSERT of n rows is one text per n). */
+const STATEMENTS_KEPT = 256;
+
+/**
+ * Kysely asks better-sqlite3 to prepare every query anew, which costs as much as running a lookup
+ * by its index; this keeps the last few hundred statements by SQL text, least recently used
+ * out first. Safe because better-sqlite3 runs a statement to completion before the next call
+ * (nothing here streams rows with `iterate`, which would keep one busy).
+ */
+function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
+  const kept = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = kept.get(sql);
+      if (statement) {
+        kept.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (kept.size >= STATEMENTS_KEPT) kept.delete(kept.keys().next().value as string);
+      }
+      kept.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 /** The one place where SQLite and PostgreSQL differ in how they are opened. */
 export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Db {
   if (target.kind === 'sqlite') {
@@ -37,7 +64,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     sqlite.pragma('busy_timeout = 5000');
     // Prepared once: it is read before every cached answer (the lookup's hot path).
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     return {
       kysely,
       dialect: 'sqlite',
