@@ -26,7 +26,11 @@ export function createMemoryCounterStore(now: () => number): CounterStore {
     },
     async refund(key: string) {
       const window = windows.get(key);
-      if (window && window.endsAt > now() && window.count > 0) window.count--;
+      if (!window || window.endsAt <= now()) return;
+      window.count--;
+      // A counter back at zero is forgotten, so that refused or successful attempts for ever new
+      // keys (random senders) leave nothing behind.
+      if (window.count <= 0) windows.delete(key);
     },
     async close() {
       windows.clear();

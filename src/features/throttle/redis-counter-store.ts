@@ -11,10 +11,16 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
-/** Only while the window lives, and never below zero: a refund must not create a key without expiry. */
+/**
+ * Only while the window lives: a refund must not create a key without expiry. A counter back at
+ * zero is deleted, so that attempts for ever new keys (random senders) leave nothing behind.
+ */
 const REFUND = `
-if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 1 then
   redis.call('DECR', KEYS[1])
+elseif count == 1 then
+  redis.call('DEL', KEYS[1])
 end
 return 0`;
 
