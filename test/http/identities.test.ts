@@ -174,6 +174,25 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       expect(twice.statusCode).toBe(409);
     });
 
+    it('stores instance_id in canonical form, so that spellings of one UUID are one scope', async () => {
+      const customer = await createCustomer(t.app);
+      const instance = randomUUID();
+      const id = telegramId();
+      const upper = await post(customer.id, {
+        channel: 'telegram',
+        external_id: id,
+        instance_id: instance.toUpperCase(),
+      });
+      expect(upper.statusCode).toBe(201);
+      expect(upper.json().instance_id).toBe(instance);
+      const bare = await post(customer.id, {
+        channel: 'telegram',
+        external_id: id,
+        instance_id: instance.replaceAll('-', ''),
+      });
+      expect(bare.statusCode).toBe(409);
+    });
+
     it('answers 404 for an unknown customer and 422 for a malformed instance_id', async () => {
       const unknown = await post(randomUUID(), { channel: 'telegram', external_id: telegramId() });
       expect(unknown.statusCode).toBe(404);
