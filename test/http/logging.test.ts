@@ -176,8 +176,10 @@ describe.each(DIALECTS)('the running server logs on $name', (dialect) => {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     );
-    // Let the last line reach us.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Let the last line reach us (the server writes it after the response).
+    for (let i = 0; i < 100 && (stdout.slice(before).match(/"msg":"request"/g) ?? []).length < requests; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     checkLines(stdout.slice(before), secrets, requests);
   });
 });
