@@ -121,6 +121,10 @@ describe.each(DIALECTS)('request logs on $name', (dialect) => {
       });
       return new Response(response.statusCode === 204 ? null : response.body, { status: response.statusCode });
     });
+    // The line is written once the response has gone out, which may be just after inject resolves.
+    for (let i = 0; i < 100 && (output.match(/"msg":"request"/g) ?? []).length < requests; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     checkLines(output, secrets, requests);
   });
 });
