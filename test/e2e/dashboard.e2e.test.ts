@@ -50,6 +50,12 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect(await page.getByLabel('API key').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate('Object.keys(sessionStorage).length')).toBe(0);
 
+    const runtime = await server.api('POST', '/v1/api-keys', { name: 'agent-runtime', scope: 'runtime' });
+    await page.getByLabel('API key').fill((runtime.body as { key: string }).key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The dashboard needs a key with the admin scope').waitFor();
+    expect(await page.evaluate('Object.keys(sessionStorage).length')).toBe(0);
+
     // Keyboard only: type the key and press Enter.
     await page.getByLabel('API key').fill(E2E_ADMIN_KEY);
     await page.getByLabel('API key').press('Enter');
@@ -249,6 +255,12 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     await page.getByText('No linked identities yet.').waitFor();
     const lookup = await server.api('GET', '/v1/customers/lookup/identity?channel=telegram&external_id=12345');
     expect(lookup.status).toBe(404);
+
+    // The runtime now gets a 404 for him, and the lookup box says so.
+    const box = page.locator('#lookup');
+    await box.getByRole('button', { name: 'Look up' }).click();
+    await box.getByText('Nobody owns telegram 12345').waitFor();
+    expect(JSON.parse((await box.locator('pre').textContent()) ?? '')).toEqual(lookup.body);
   });
 
   it('deletes the customer after a confirmation that says what goes with it', async () => {
@@ -291,6 +303,19 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect(await page.evaluate('Object.keys(sessionStorage).length')).toBe(0);
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to the dashboard' }).waitFor();
+  });
+
+  it('asks for a new key when the one in use is revoked', async () => {
+    const created = await server.api('POST', '/v1/api-keys', { name: 'dashboard', scope: 'admin' });
+    const { id, key } = created.body as { id: string; key: string };
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
+
+    expect((await server.api('DELETE', `/v1/api-keys/${id}`)).status).toBe(204);
+    await page.getByLabel('Search customers by email or name').fill('peggy');
+    await page.getByText('Your API key stopped working').waitFor();
+    expect(await page.evaluate('Object.keys(sessionStorage).length')).toBe(0);
     expect(browser.problems).toEqual([]);
   });
 });
