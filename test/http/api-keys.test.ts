@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { createCustomer, createIdentity, createKey, generateCode, ISO_UTC } from '../helpers/factories.js';
+import { createCustomer, createIdentity, createKey, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
 
 /** Many 401s on purpose: the per-address failure limit must not be what the tests observe. */
 const ENV = { RATE_LIMIT_AUTH_FAILURES_PER_IP: '0' };
@@ -187,5 +187,45 @@ describe.each(DIALECTS)('API keys on $name', (dialect) => {
         expect((await t.app.inject({ url })).statusCode, url).toBe(200);
       }
     });
+  });
+});
+
+describe.each(DIALECTS)('last_used_at on $name', (dialect) => {
+  let t: TestApp;
+  const clock = new ManualClock();
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, ENV, { clock });
+  });
+  afterAll(() => t.close());
+
+  /** The key's last_used_at once the background write has landed (or after a short wait). */
+  async function lastUsed(id: string, expected: string | null) {
+    let value: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const list = await t.app.inject({ url: '/v1/api-keys', headers: t.admin });
+      value = list.json<{ id: string; last_used_at: string | null }[]>().find((k) => k.id === id)?.last_used_at ?? null;
+      if (value === expected) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return value;
+  }
+
+  it('is refreshed at most once a minute', async () => {
+    const key = await createKey(t.app, 'runtime');
+    const headers = { 'x-api-key': key.key };
+    const first = clock.now().toISOString();
+    await t.app.inject({ url: '/v1/customers', headers });
+    expect(await lastUsed(key.id, first)).toBe(first);
+
+    clock.advance(30);
+    await t.app.inject({ url: '/v1/customers', headers });
+    // Give a (wrong) write the time to land, then check that none did.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await lastUsed(key.id, first)).toBe(first);
+
+    clock.advance(31);
+    const later = clock.now().toISOString();
+    await t.app.inject({ url: '/v1/customers', headers });
+    expect(await lastUsed(key.id, later)).toBe(later);
   });
 });
