@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
@@ -227,5 +232,55 @@ describe.each(DIALECTS)('last_used_at on $name', (dialect) => {
     const later = clock.now().toISOString();
     await t.app.inject({ url: '/v1/customers', headers });
     expect(await lastUsed(key.id, later)).toBe(later);
+  });
+});
+
+describe.each(DIALECTS)('BOOTSTRAP_API_KEY on $name', (dialect) => {
+  it('makes sure an active admin key with that value exists at every start, once', async () => {
+    let database: { url: string; dispose(): Promise<void> };
+    if (dialect.name === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'ids-bootstrap-'));
+      database = {
+        url: `sqlite:${join(dir, 'b.db')}`,
+        dispose: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    } else {
+      database = await dialect.create();
+    }
+    const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
+    const start = async () => {
+      const app = await buildApp(config, { logger: false });
+      await app.ready();
+      return app;
+    };
+    try {
+      const first = await start();
+      const other = await createKey(first, 'admin');
+      const keys = await first.inject({ url: '/v1/api-keys', headers: { 'x-api-key': other.key } });
+      const bootstrap = keys.json<{ id: string; name: string; scope: string }[]>().filter((k) => k.id !== other.id);
+      expect(bootstrap).toHaveLength(1);
+      expect(bootstrap[0]?.scope).toBe('admin');
+      // Revoked by an operator: refused at once, and back at the next start.
+      await first.inject({
+        method: 'DELETE',
+        url: `/v1/api-keys/${bootstrap[0]?.id}`,
+        headers: { 'x-api-key': other.key },
+      });
+      expect((await first.inject({ url: '/v1/customers', headers: { 'x-api-key': ADMIN_KEY } })).statusCode).toBe(401);
+      await first.close();
+
+      const second = await start();
+      try {
+        expect((await second.inject({ url: '/v1/customers', headers: { 'x-api-key': ADMIN_KEY } })).statusCode).toBe(
+          200,
+        );
+        const after = await second.inject({ url: '/v1/api-keys', headers: { 'x-api-key': ADMIN_KEY } });
+        expect(after.json()).toHaveLength(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.dispose();
+    }
   });
 });
