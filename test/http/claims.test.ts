@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
 
@@ -306,5 +312,70 @@ describe.each(DIALECTS)('claim codes with a short TTL on $name', (dialect) => {
       payload: { channel: 'telegram', external_id: identity.external_id, code: fresh.code },
     });
     expect(again.statusCode).toBe(200);
+  });
+});
+
+describe.each(DIALECTS)('the claim-code secret on $name', (dialect) => {
+  let database: { url: string; dispose(): Promise<void> };
+  const apps: FastifyInstance[] = [];
+  beforeAll(async () => {
+    if (dialect.name === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'ids-secret-'));
+      database = {
+        url: `sqlite:${join(dir, 's.db')}`,
+        dispose: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    } else {
+      database = await dialect.create();
+    }
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await database.dispose();
+  });
+
+  /** A replica on the shared database, with the given CLAIM_CODE_SECRET (or none). */
+  async function replica(secret?: string) {
+    const env: Record<string, string> = {
+      DATABASE_URL: database.url,
+      BOOTSTRAP_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+    };
+    if (secret) env.CLAIM_CODE_SECRET = secret;
+    const app = await buildApp(loadConfig(env), { logger: false });
+    await app.ready();
+    apps.push(app);
+    return app;
+  }
+  const redeemOn = (app: FastifyInstance, externalId: string, code: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/customers/identities/claim',
+      headers: { 'x-api-key': ADMIN_KEY },
+      payload: { channel: 'telegram', external_id: externalId, code },
+    });
+
+  it('replicas without a configured secret share the one kept in the database', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const customer = await createCustomer(a);
+    const identity = await createIdentity(a, customer.id, { channel: 'telegram', external_id: telegramId() });
+    const { code } = await generateCode(a, customer.id, identity.id);
+    expect((await redeemOn(b, identity.external_id, code)).statusCode).toBe(200);
+  });
+
+  it('a configured secret keys the hash: another secret cannot redeem, the same one can', async () => {
+    const secret = 'a-long-claim-code-secret-0001';
+    const [a, same, other] = [
+      await replica(secret),
+      await replica(secret),
+      await replica('another-secret-entirely-0002'),
+    ];
+    const customer = await createCustomer(a);
+    const identity = await createIdentity(a, customer.id, { channel: 'telegram', external_id: telegramId() });
+    const { code } = await generateCode(a, customer.id, identity.id);
+    expect((await redeemOn(other, identity.external_id, code)).statusCode).toBe(400);
+    expect((await redeemOn(same, identity.external_id, code)).statusCode).toBe(200);
+    const settings = JSON.stringify(await a.services.db.kysely.selectFrom('settings').selectAll().execute());
+    expect(settings).not.toContain(secret);
   });
 });
