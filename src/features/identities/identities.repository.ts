@@ -1,4 +1,5 @@
-import type { Executor } from '../../db/database.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database, Executor } from '../../db/database.js';
 import { forUpdate } from '../../db/dialect.js';
 import type { IdentityUpdate, NewIdentityRow } from './identities.table.js';
 
@@ -30,6 +31,10 @@ export function deleteIdentity(db: Executor, id: string) {
 
 /** Every scope of one channel identity (usually one row), with its customer's email. */
 export function findLookupRows(db: Executor, channel: string, externalId: string, limit: number) {
+  return lookupQuery(db, channel, externalId, limit).execute();
+}
+
+function lookupQuery(db: Executor, channel: string, externalId: string, limit: number) {
   return db
     .selectFrom('identities as i')
     .innerJoin('customers as c', 'c.id', 'i.customer_id')
@@ -46,11 +51,27 @@ export function findLookupRows(db: Executor, channel: string, externalId: string
     ])
     .where('i.channel', '=', channel)
     .where('i.external_id', '=', externalId)
-    .limit(limit)
-    .execute();
+    .limit(limit);
 }
 
 export type LookupRow = Awaited<ReturnType<typeof findLookupRows>>[number];
+
+/**
+ * `findLookupRows` with its SQL built and compiled once, for the lookup's hot path: Kysely's
+ * builder and compiler cost more per request than the indexed query itself (measured: about
+ * 30 µs of 65). The parameters are placed by where the compiler put them, not by assumption.
+ */
+export function prepareFindLookupRows(db: Kysely<Database>) {
+  const marks = ['\u0000channel', '\u0000external_id', 987_654_321] as const;
+  const compiled = lookupQuery(db, marks[0], marks[1], marks[2]).compile();
+  const slots = compiled.parameters.map((p) => marks.indexOf(p as (typeof marks)[number]));
+  if (slots.length !== 3 || slots.some((slot) => slot < 0)) throw new Error('unexpected lookup query parameters');
+  return async (channel: string, externalId: string, limit: number): Promise<LookupRow[]> => {
+    const values = [channel, externalId, limit];
+    const parameters = slots.map((slot) => values[slot]);
+    return (await db.executeQuery<LookupRow>(CompiledQuery.raw(compiled.sql, parameters))).rows;
+  };
+}
 
 /** The identities a sender may be, given the instance the message came through (if known). */
 export function findSenderIdentities(

@@ -10,11 +10,11 @@ import { findCustomerById } from '../customers/customers.repository.js';
 import { type Identity, type LookupResult, normalizeChannel, normalizeIdentityKey, toIdentity } from './identities.js';
 import {
   deleteIdentity,
-  findLookupRows,
   insertIdentity,
   type LookupRow,
   listIdentityRowsOfCustomer,
   lockIdentityOfCustomer,
+  prepareFindLookupRows,
   updateIdentity,
 } from './identities.repository.js';
 import type { IdentityUpdate } from './identities.table.js';
@@ -74,13 +74,14 @@ export function createIdentitiesService(deps: {
   syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
+  const findLookup = prepareFindLookupRows(db);
 
   async function lookupRows(channel: string, externalId: string): Promise<LookupRow[]> {
     deps.syncExternalChanges?.();
     const cached = cache.get(channel, externalId);
     if (cached) return cached;
     const epoch = cache.epoch();
-    const rows = await mapDbError(() => findLookupRows(db, channel, externalId, CACHEABLE_SCOPES + 1));
+    const rows = await mapDbError(() => findLookup(channel, externalId, CACHEABLE_SCOPES + 1));
     if (rows.length <= CACHEABLE_SCOPES) cache.set(channel, externalId, rows, epoch);
     return rows;
   }
