@@ -310,7 +310,8 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     const { id, key } = created.body as { id: string; key: string };
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
+    // The list has loaded with this key (the newest customer is on the first page).
+    await page.getByRole('link', { name: 'C 21', exact: true }).waitFor();
 
     expect((await server.api('DELETE', `/v1/api-keys/${id}`)).status).toBe(204);
     await page.getByLabel('Search customers by email or name').fill('peggy');

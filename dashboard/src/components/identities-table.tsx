@@ -74,50 +74,52 @@ export function IdentitiesTable({ identities, actions, busyId, rowError }: Ident
                 <VerifiedBadge verified={identity.verified} at={identity.verified_at} />
               </td>
               <td class="actions">
-                {identity.verified ? null : (
+                <div class="row-actions">
+                  {identity.verified ? null : (
+                    <button
+                      type="button"
+                      class="button button--primary button--small"
+                      onClick={() => actions.generateCode(identity)}
+                      disabled={busy}
+                      aria-label={`Generate code for ${label}`}
+                    >
+                      Generate Code
+                    </button>
+                  )}
                   <button
                     type="button"
-                    class="button button--primary button--small"
-                    onClick={() => actions.generateCode(identity)}
+                    class="button button--small"
+                    onClick={() => actions.setVerified(identity, !identity.verified)}
                     disabled={busy}
-                    aria-label={`Generate code for ${label}`}
+                    aria-label={`${identity.verified ? 'Unverify' : 'Verify'} ${label}`}
                   >
-                    Generate Code
+                    {identity.verified ? 'Unverify' : 'Verify'}
                   </button>
-                )}
-                <button
-                  type="button"
-                  class="button button--small"
-                  onClick={() => actions.setVerified(identity, !identity.verified)}
-                  disabled={busy}
-                  aria-label={`${identity.verified ? 'Unverify' : 'Verify'} ${label}`}
-                >
-                  {identity.verified ? 'Unverify' : 'Verify'}
-                </button>
-                <button
-                  type="button"
-                  class="button button--small"
-                  onClick={() => actions.edit(identity)}
-                  aria-label={`Edit ${label}`}
-                >
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  class="button button--small"
-                  onClick={() => actions.lookUp(identity)}
-                  aria-label={`Look up ${label}`}
-                >
-                  Look up
-                </button>
-                <button
-                  type="button"
-                  class="button button--small button--danger-ghost"
-                  onClick={() => actions.unlink(identity)}
-                  aria-label={`Unlink ${label}`}
-                >
-                  Unlink
-                </button>
+                  <button
+                    type="button"
+                    class="button button--small"
+                    onClick={() => actions.edit(identity)}
+                    aria-label={`Edit ${label}`}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    class="button button--small"
+                    onClick={() => actions.lookUp(identity)}
+                    aria-label={`Look up ${label}`}
+                  >
+                    Look up
+                  </button>
+                  <button
+                    type="button"
+                    class="button button--small button--danger-ghost"
+                    onClick={() => actions.unlink(identity)}
+                    aria-label={`Unlink ${label}`}
+                  >
+                    Unlink
+                  </button>
+                </div>
               </td>
             </tr>,
             rowError?.id === identity.id ? (
