@@ -61,7 +61,16 @@ export function createUnitOfWork(deps: {
       }
       return value;
     });
+    commits++;
     if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
     return result;
   };
 }
+
+let commits = 0;
+
+/**
+ * Units of work committed by this process, by any of its apps (tests run several on one SQLite
+ * file): a reason for services.ts to ask SQLite for other connections' commits again at once.
+ */
+export const commitsInProcess = () => commits;
