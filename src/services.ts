@@ -121,7 +121,14 @@ export async function createServices(config: Config, options: ServiceOptions) {
     lookupCache,
     clock,
     customers: createCustomersService({ db: db.kysely, uow, clock }),
-    identities: createIdentitiesService({ db: db.kysely, uow, clock, cache: lookupCache, syncExternalChanges }),
+    identities: createIdentitiesService({
+      db: db.kysely,
+      uow,
+      clock,
+      cache: lookupCache,
+      syncExternalChanges,
+      readQuery: db.readQuery,
+    }),
     claims: createClaimsService({
       db: db.kysely,
       uow,

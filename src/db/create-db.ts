@@ -16,6 +16,12 @@ export interface Db {
    * command line) commits to the file; SQLite has no NOTIFY, so caches compare it before use.
    */
   dataVersion: (() => number) | undefined;
+  /**
+   * SQLite files only: runs one read statement on a read-only connection of its own, at once.
+   * The lookup's hot path: it skips Kysely's executor (20 µs a query, measured) and never waits
+   * behind a write transaction, whose uncommitted rows it cannot see (WAL: committed data only).
+   */
+  readQuery: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
   destroy(): Promise<void>;
 }
 
@@ -53,6 +59,16 @@ function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+function openReader(path: string) {
+  const reader = new SQLite(path, { readonly: true });
+  reader.pragma('busy_timeout = 5000');
+  const statements = reusingStatements(reader);
+  return {
+    query: <R>(sql: string, parameters: readonly unknown[]) => statements.prepare(sql).all(parameters) as R[],
+    close: () => reader.close(),
+  };
+}
+
 /** The one place where SQLite and PostgreSQL differ in how they are opened. */
 export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Db {
   if (target.kind === 'sqlite') {
@@ -65,12 +81,18 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     // Prepared once: it is read before every cached answer (the lookup's hot path).
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+    // An in-memory database is private to its connection: no second one can read it.
+    const reader = target.path === ':memory:' ? undefined : openReader(target.path);
     return {
       kysely,
       dialect: 'sqlite',
       pool: undefined,
       dataVersion: () => dataVersion.get() as number,
-      destroy: () => kysely.destroy(),
+      readQuery: reader?.query,
+      destroy: async () => {
+        reader?.close();
+        await kysely.destroy();
+      },
     };
   }
   const pool = new pg.Pool({
@@ -87,6 +109,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     dialect: 'postgres',
     pool,
     dataVersion: undefined,
+    readQuery: undefined,
     destroy: () => kysely.destroy(),
   };
 }

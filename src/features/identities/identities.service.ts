@@ -70,11 +70,13 @@ export function createIdentitiesService(deps: {
   uow: UnitOfWork;
   clock: Clock;
   cache: LookupCache;
+  /** Db.readQuery: lookups on a read-only SQLite connection of their own (see create-db.ts). */
+  readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
   /** Drops the caches when another process changed the database (SQLite); see services.ts. */
   syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
-  const findLookup = prepareFindLookupRows(db);
+  const findLookup = prepareFindLookupRows(db, deps.readQuery);
 
   async function lookupRows(channel: string, externalId: string): Promise<LookupRow[]> {
     deps.syncExternalChanges?.();
