@@ -15,6 +15,8 @@ export interface BenchArgs {
   /** Write the server's V8 CPU profile into this directory (`node --cpu-prof`). */
   cpuProf: string | undefined;
   batchSize: number | undefined;
+  /** Also measure lookups on bench/fastapi/app.py (FastAPI + uvicorn) over the same SQLite file. */
+  compareFastApi: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -26,6 +28,7 @@ const USAGE = `usage: npm run bench -- [options]
   --log-level L      the server's LOG_LEVEL (default info, as in production; request lines go to /dev/null)
   --cpu-prof DIR     write the server's CPU profile (node --cpu-prof) into DIR
   --batch-size N     customers per import transaction while seeding
+  --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only)
   --json             print JSON instead of a table`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -48,6 +51,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'cpu-prof': { type: 'string' },
       'batch-size': { type: 'string' },
       json: { type: 'boolean' },
+      'compare-fastapi': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -71,6 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     scenarios,
     logLevel: values['log-level'] ?? 'info',
     cpuProf: values['cpu-prof'],
+    compareFastApi: values['compare-fastapi'] ?? false,
     batchSize:
       values['batch-size'] === undefined ? undefined : Math.round(positive('batch-size', values['batch-size'], 1)),
   };

@@ -7,7 +7,13 @@ export interface BenchReport {
   scenarios: ScenarioResult[];
   /** lookup_hit requests/s divided by healthz requests/s. */
   lookupHitToCeiling: number | null;
+  /** The same lookup scenario on bench/fastapi/app.py, with --compare-fastapi. */
+  fastapi: { lookupHit: ScenarioResult; rssMb: number | null } | null;
+  /** Our lookup_hit requests/s divided by FastAPI's. */
+  lookupHitToFastApi: number | null;
   rssMb: { afterStart: number | null; peak: number | null; end: number | null };
+  /** V8 heap in use after the last scenario (the caches live there). */
+  heapUsedMbAtEnd: number | null;
 }
 
 const LABELS: Record<string, string> = {
@@ -16,6 +22,7 @@ const LABELS: Record<string, string> = {
   lookup_miss: 'lookup, miss (404)',
   create_identity: 'create identity',
   claim: 'claim code + redeem (2 req)',
+  fastapi_lookup_hit: 'FastAPI + uvicorn: lookup, hit',
 };
 
 const fixed = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '-' : n.toFixed(digits));
@@ -30,24 +37,33 @@ export function formatReport(report: BenchReport): string {
     `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
     '',
   ];
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'];
-  const rows = report.scenarios.map((s) => [
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'server CPU', 'load gen CPU'];
+  const measured = report.fastapi
+    ? [...report.scenarios, { ...report.fastapi.lookupHit, name: 'fastapi_lookup_hit' }]
+    : report.scenarios;
+  const rows = measured.map((s) => [
     LABELS[s.name] ?? s.name,
     fixed(s.requestsPerSecond),
     fixed(s.p50Ms, 2),
     fixed(s.p99Ms, 2),
     String(s.requests),
     String(s.errors),
+    fixed(s.serverCpu, 2),
+    fixed(s.clientCpu, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '');
+  lines.push('(CPU: seconds of CPU per second of the run; the machine has ' + `${machine.cpus} cores for both)`);
   if (report.lookupHitToCeiling !== null) {
     lines.push(`lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %`);
   }
+  if (report.lookupHitToFastApi !== null) {
+    lines.push(`lookup hit / FastAPI + uvicorn lookup hit: ${report.lookupHitToFastApi.toFixed(1)} ×`);
+  }
   lines.push(
-    `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end`,
+    `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end; V8 heap in use at the end ${fixed(report.heapUsedMbAtEnd)} MB`,
   );
   return `${lines.join('\n')}\n`;
 }

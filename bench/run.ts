@@ -8,7 +8,7 @@ import { createBenchDatabase } from './database.js';
 import { type BenchReport, formatReport } from './report.js';
 import { type Claimable, runScenario, type ScenarioContext, type ScenarioResult } from './scenarios.js';
 import { writeClaimPoolFile, writeSeedFile } from './seed.js';
-import { startServer } from './server-process.js';
+import { startFastApi, startServer } from './server-process.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const quiet = { warn: () => undefined, error: (o: object, m: string) => console.error(m, o) };
@@ -49,6 +49,17 @@ async function seed(url: string, dir: string, identities: number, batchSize: num
   }
 }
 
+/** V8 heap in use, from the server's own /metrics (prom-client's default metrics). */
+async function heapUsedMb(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const match = /^nodejs_heap_size_used_bytes (\d+(\.\d+)?)/m.exec(text);
+    return match ? Number(match[1]) / 1024 / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const args = parseBenchArgs(process.argv.slice(2));
   const say = (text: string) => {
@@ -70,6 +81,7 @@ async function main() {
       rss.peak = Math.max(rss.peak, server.rssMb() ?? 0);
     }, 200);
     const results: ScenarioResult[] = [];
+    let heapMb: number | null = null;
     try {
       const ctx: ScenarioContext = {
         url: server.url,
@@ -78,6 +90,7 @@ async function main() {
         runtimeKey: seeded.runtimeKey,
         adminKey: ADMIN_KEY,
         identities: seeded.summary.identities,
+        serverPid: server.pid,
         customerIds: seeded.customerIds,
         claimable: seeded.claimable,
       };
@@ -87,11 +100,35 @@ async function main() {
         say(`running ${name} for ${args.durationSeconds} s …`);
         results.push(await runScenario(name, ctx));
       }
+      heapMb = await heapUsedMb(server.url);
     } finally {
       clearInterval(sampler);
       rss.end = server.rssMb() ?? null;
       rss.peak = Math.max(rss.peak, rss.end ?? 0);
       await server.stop();
+    }
+    let fastapi: BenchReport['fastapi'] = null;
+    if (args.compareFastApi) {
+      if (database.kind !== 'sqlite') throw new Error('--compare-fastapi runs on the SQLite file only');
+      say('running lookup_hit on FastAPI + uvicorn …');
+      const python = await startFastApi(database.url.slice('sqlite:'.length));
+      try {
+        const ctx: ScenarioContext = {
+          url: python.url,
+          durationSeconds: args.durationSeconds,
+          connections: args.connections,
+          runtimeKey: seeded.runtimeKey,
+          adminKey: ADMIN_KEY,
+          identities: seeded.summary.identities,
+          serverPid: python.pid,
+          customerIds: seeded.customerIds,
+          claimable: [],
+        };
+        await runScenario('lookup_hit', { ...ctx, durationSeconds: Math.min(2, args.durationSeconds) });
+        fastapi = { lookupHit: await runScenario('lookup_hit', ctx), rssMb: python.rssMb() ?? null };
+      } finally {
+        await python.stop();
+      }
     }
     const rate = (name: string) => results.find((r) => r.name === name)?.requestsPerSecond;
     const ceiling = rate('healthz');
@@ -112,7 +149,10 @@ async function main() {
       },
       scenarios: results,
       lookupHitToCeiling: ceiling && hit ? hit / ceiling : null,
+      fastapi,
+      lookupHitToFastApi: fastapi && hit ? hit / fastapi.lookupHit.requestsPerSecond : null,
       rssMb: { afterStart: rss.afterStart, peak: rss.peak || null, end: rss.end },
+      heapUsedMbAtEnd: heapMb,
     };
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   } finally {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { ScenarioName } from './args.js';
 import { seededKey, TELEGRAM_MISS_BASE } from './seed.js';
@@ -12,6 +13,9 @@ export interface ScenarioResult {
   /** Connection errors, timeouts and responses with an unexpected status. */
   errors: number;
   statuses: Record<string, number>;
+  /** CPU seconds per second of the run: the server's (from /proc) and the load generator's (this process). */
+  serverCpu: number | null;
+  clientCpu: number;
 }
 
 /** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
@@ -29,6 +33,8 @@ export interface ScenarioContext {
   runtimeKey: string;
   adminKey: string;
   identities: number;
+  /** The server process, whose CPU time is read from /proc. */
+  serverPid: number;
   customerIds: string[];
   /** Filled by the create scenario and the seed; drained by the claim scenario. */
   claimable: Claimable[];
@@ -159,6 +165,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   // autocannon's own histogram counts whole milliseconds; the targets are about fractions of one,
   // so every response time (in ms, from hrtime) is kept here, a few MB for a run.
   const times: number[] = [];
+  const client = process.cpuUsage();
+  const server = cpuSecondsOf(ctx.serverPid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       { url: ctx.url, connections: ctx.connections, duration: ctx.durationSeconds, requests, timeout: 10 },
@@ -168,6 +176,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       times.push(responseTime);
     });
   });
+  const used = process.cpuUsage(client);
+  const serverAfter = cpuSecondsOf(ctx.serverPid);
   const sorted = Float64Array.from(times).sort();
   const percentile = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   const statuses: Record<string, number> = {};
@@ -186,5 +196,18 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     requests: answered,
     errors: result.errors + unexpected,
     statuses,
+    serverCpu: server === undefined || serverAfter === undefined ? null : (serverAfter - server) / result.duration,
+    clientCpu: (used.user + used.system) / 1e6 / result.duration,
   };
+}
+
+/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }

@@ -64,9 +64,31 @@ export async function startServer(env: Record<string, string>, cpuProfDir?: stri
   const [port, entry] = await Promise.all([freePort(), buildServer()]);
   const nodeArgs = ['--enable-source-maps'];
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
+  return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
+}
+
+/**
+ * The FastAPI + uvicorn comparison service (bench/fastapi/app.py) over the same SQLite file, with
+ * Debian's python3-fastapi and python3-uvicorn (BENCH_PYTHON names another interpreter).
+ */
+export async function startFastApi(sqlitePath: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+  const args = ['-m', 'uvicorn', 'app:app', '--app-dir', join(ROOT, 'bench', 'fastapi')];
+  args.push('--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning');
+  return startProcess(python, args, { DATABASE_PATH: sqlitePath }, port, '/healthz');
+}
+
+async function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+  readyPath: string,
+): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { ...process.env, ...env, HOST: '127.0.0.1' },
     // Request lines go nowhere, as they would to a log shipper; errors still show.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -79,7 +101,7 @@ export async function startServer(env: Record<string, string>, cpuProfDir?: stri
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${stderr}`);
     try {
-      const response = await fetch(`${url}/readyz`);
+      const response = await fetch(`${url}${readyPath}`);
       if (response.ok) break;
     } catch {
       // not listening yet
