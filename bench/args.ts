@@ -17,6 +17,8 @@ export interface BenchArgs {
   batchSize: number | undefined;
   /** Also measure lookups on bench/fastapi/app.py (FastAPI + uvicorn) over the same SQLite file. */
   compareFastApi: boolean;
+  /** NODE_OPTIONS for the server only, e.g. --max-old-space-size=160 (V8 otherwise grows its heap lazily). */
+  serverNodeOptions: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -29,6 +31,7 @@ const USAGE = `usage: npm run bench -- [options]
   --cpu-prof DIR     write the server's CPU profile (node --cpu-prof) into DIR
   --batch-size N     customers per import transaction while seeding
   --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only)
+  --server-node-options "…"  NODE_OPTIONS for the server process, e.g. --max-old-space-size=160
   --json             print JSON instead of a table`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -52,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'batch-size': { type: 'string' },
       json: { type: 'boolean' },
       'compare-fastapi': { type: 'boolean' },
+      'server-node-options': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -76,6 +80,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     logLevel: values['log-level'] ?? 'info',
     cpuProf: values['cpu-prof'],
     compareFastApi: values['compare-fastapi'] ?? false,
+    serverNodeOptions: values['server-node-options'],
     batchSize:
       values['batch-size'] === undefined ? undefined : Math.round(positive('batch-size', values['batch-size'], 1)),
   };

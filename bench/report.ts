@@ -2,7 +2,15 @@ import type { ScenarioResult } from './scenarios.js';
 
 export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; loadAverage: number[] };
-  settings: { database: 'sqlite' | 'postgres'; identities: number; durationSeconds: number; connections: number };
+  settings: {
+    database: 'sqlite' | 'postgres';
+    identities: number;
+    /** Lookups of distinct seeded keys before measuring (min(identities, cache size)). */
+    warmUpLookups: number;
+    serverNodeOptions: string | null;
+    durationSeconds: number;
+    connections: number;
+  };
   seed: { customers: number; identities: number; seconds: number; identitiesPerSecond: number };
   scenarios: ScenarioResult[];
   /** lookup_hit requests/s divided by healthz requests/s. */
@@ -32,7 +40,9 @@ export function formatReport(report: BenchReport): string {
   const { settings, seed, machine } = report;
   const lines = [
     `identity-service benchmark: ${settings.database}, ${settings.identities} identities, ` +
-      `${settings.connections} connections, ${settings.durationSeconds} s per scenario`,
+      `${settings.connections} connections, ${settings.durationSeconds} s per scenario, ` +
+      `after ${settings.warmUpLookups} warm-up lookups` +
+      (settings.serverNodeOptions ? `, server NODE_OPTIONS=${settings.serverNodeOptions}` : ''),
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
     '',
@@ -55,7 +65,7 @@ export function formatReport(report: BenchReport): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '');
-  lines.push('(CPU: seconds of CPU per second of the run; the machine has ' + `${machine.cpus} cores for both)`);
+  lines.push(`(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both)`);
   if (report.lookupHitToCeiling !== null) {
     lines.push(`lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %`);
   }
