@@ -51,7 +51,7 @@ export async function importFile(
     uow: createUnitOfWork({ db: services.db.kysely, clock: services.clock, hub: services.hub, origin: randomUUID() }),
   });
   try {
-    return await importer.importRecords(
+    const summary = await importer.importRecords(
       cliActor,
       readRecords(path, format, (n) => {
         bytes += n;
@@ -66,8 +66,10 @@ export async function importFile(
         onProgress: (counts) => bar?.update(Math.min(bytes, size), counts),
       },
     );
+    const { customers, identities, skipped } = summary;
+    bar?.update(size, { customers, identities, skipped });
+    return summary;
   } finally {
-    bar?.update(size);
     bars?.stop();
   }
 }
