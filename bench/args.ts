@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['healthz', 'lookup_hit', 'lookup_miss', 'create_identity', 'claim'] as const;
+export const SCENARIOS = [
+  'healthz',
+  'lookup_hit',
+  'lookup_hit_serial',
+  'lookup_miss',
+  'create_identity',
+  'claim',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchArgs {
