@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 /**
@@ -48,3 +51,16 @@ export const postgres: Dialect = {
 };
 
 export const DIALECTS: Dialect[] = postgresUrl ? [sqlite, postgres] : [sqlite];
+
+/**
+ * A fresh database that several apps or processes can share: a temporary file for SQLite (an
+ * in-memory database is private to its connection), a scratch database for PostgreSQL.
+ */
+export async function createSharedDatabase(dialect: Dialect): Promise<{ url: string; dispose(): Promise<void> }> {
+  if (dialect.name === 'postgres') return dialect.create();
+  const dir = mkdtempSync(join(tmpdir(), 'ids-shared-'));
+  return {
+    url: `sqlite:${join(dir, 'identity.db')}`,
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

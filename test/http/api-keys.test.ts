@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS } from '../helpers/dialects.js';
+import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
 
 /** Many 401s on purpose: the per-address failure limit must not be what the tests observe. */
@@ -237,16 +234,7 @@ describe.each(DIALECTS)('last_used_at on $name', (dialect) => {
 
 describe.each(DIALECTS)('BOOTSTRAP_API_KEY on $name', (dialect) => {
   it('makes sure an active admin key with that value exists at every start, once', async () => {
-    let database: { url: string; dispose(): Promise<void> };
-    if (dialect.name === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'ids-bootstrap-'));
-      database = {
-        url: `sqlite:${join(dir, 'b.db')}`,
-        dispose: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    } else {
-      database = await dialect.create();
-    }
+    const database = await createSharedDatabase(dialect);
     const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
     const start = async () => {
       const app = await buildApp(config, { logger: false });

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS } from '../helpers/dialects.js';
+import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
 
 const INVALID = { detail: 'Invalid or expired claim code' };
@@ -319,15 +316,7 @@ describe.each(DIALECTS)('the claim-code secret on $name', (dialect) => {
   let database: { url: string; dispose(): Promise<void> };
   const apps: FastifyInstance[] = [];
   beforeAll(async () => {
-    if (dialect.name === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'ids-secret-'));
-      database = {
-        url: `sqlite:${join(dir, 's.db')}`,
-        dispose: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    } else {
-      database = await dialect.create();
-    }
+    database = await createSharedDatabase(dialect);
   });
   afterAll(async () => {
     for (const app of apps) await app.close();

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -8,18 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { up } from '../../src/db/migrations/2026-11-25-001-initial.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS, type Dialect } from '../helpers/dialects.js';
+import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
-
-/** A database that two connections (or two apps) can share: a file for SQLite. */
-async function sharedDatabase(dialect: Dialect) {
-  if (dialect.name === 'postgres') return dialect.create();
-  const dir = mkdtempSync(join(tmpdir(), 'ids-migrate-'));
-  return {
-    url: `sqlite:${join(dir, 'db.sqlite')}`,
-    dispose: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 describe.each(DIALECTS)('migrations and cascades on $name', (dialect) => {
   let t: TestApp;
@@ -95,7 +82,7 @@ describe.each(DIALECTS)('migrations and cascades on $name', (dialect) => {
 
 describe.each(DIALECTS)('two apps starting on one fresh database on $name', (dialect) => {
   it('both migrate (at once) and serve the same data', async () => {
-    const database = await sharedDatabase(dialect);
+    const database = await createSharedDatabase(dialect);
     const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
     const apps = await Promise.all([buildApp(config, { logger: false }), buildApp(config, { logger: false })]);
     try {

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS } from '../helpers/dialects.js';
+import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
 
 // Concurrency through a real listening socket, so that requests truly overlap in the database.
@@ -100,17 +97,9 @@ describe.each(DIALECTS)('races between two replicas on $name', (dialect) => {
   let replicas: FastifyInstance[] = [];
   let dispose: () => Promise<void>;
   beforeAll(async () => {
-    let url: string;
-    if (dialect.name === 'sqlite') {
-      // Two processes' worth of connections need a file, not memory.
-      const dir = mkdtempSync(join(tmpdir(), 'ids-race-'));
-      url = `sqlite:${join(dir, 'race.db')}`;
-      dispose = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const database = await dialect.create();
-      url = database.url;
-      dispose = database.dispose;
-    }
+    const database = await createSharedDatabase(dialect);
+    const url = database.url;
+    dispose = database.dispose;
     const config = loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
     // One after the other: the second start also runs the migrations again.
     for (let i = 0; i < 2; i++) {
