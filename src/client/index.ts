@@ -85,17 +85,16 @@ export function createIdentityClient(options: IdentityClientOptions) {
     } catch {
       body = undefined;
     }
-    if (response.ok) {
-      // A page (a proxy's, the dashboard's) is no answer of the API: most likely a wrong baseUrl.
-      if (body === undefined) {
-        throw new IdentityServiceError(
-          response.status,
-          text,
-          'The answer was not JSON; is baseUrl the identity service?',
-        );
-      }
-      return body as T;
+    // A page (a proxy's, the dashboard's) is no answer of the API, whatever its status: most
+    // likely a wrong baseUrl. Only a failure may come without a body.
+    if (body === undefined && (response.ok || text !== '')) {
+      throw new IdentityServiceError(
+        response.status,
+        text,
+        `The answer (HTTP ${response.status}) was not JSON; is baseUrl the identity service?`,
+      );
     }
+    if (response.ok) return body as T;
     const detail = typeof body === 'object' && body !== null && 'detail' in body ? body.detail : text;
     throw errorFor(response.status, detail, response.headers);
   }
