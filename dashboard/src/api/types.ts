@@ -1,49 +1,18 @@
-/** The API's resources, as CONTRACT.md and the route schemas describe them. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+/** The API's bodies: the same types as the runtime's client, so that the two cannot drift apart. */
+export type {
+  ClaimCode,
+  Customer,
+  Identity,
+  Json,
+  Metadata as JsonObject,
+  Page,
+  ServiceInfo,
+  ValidationIssue as ValidationItem,
+} from '../../../src/client/types.js';
 
-export interface Customer {
-  id: string;
-  email: string;
-  name: string | null;
-  metadata: JsonObject;
-  created_at: string;
-  updated_at: string;
-}
+import type { Json } from '../../../src/client/types.js';
 
-export interface Identity {
-  id: string;
-  customer_id: string;
-  channel: string;
-  external_id: string;
-  instance_id: string | null;
-  display_name: string | null;
-  role_override: string | null;
-  verified: boolean;
-  verified_at: string | null;
-  metadata: JsonObject;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
-export interface ClaimCode {
-  code: string;
-  expires_in_seconds: number;
-  identity_id: string;
-  instructions: string;
-}
-
-export interface ServiceInfo {
-  claim_code_ttl_seconds: number;
-  telegram_bot_username: string | null;
-  channels: { telegram: boolean; slack: boolean; whatsapp: boolean };
-}
-
+/** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {
   id: string;
   at: string;
@@ -54,10 +23,4 @@ export interface AuditEvent {
   identity_id: string | null;
   before: Json;
   after: Json;
-}
-
-export interface ValidationItem {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
 }
