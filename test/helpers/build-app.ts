@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/internal/clock.js';
-import type { Dialect } from './dialects.js';
+import { createSharedDatabase, type Dialect } from './dialects.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -38,6 +38,32 @@ export async function buildTestApp(
     admin: { 'x-api-key': ADMIN_KEY },
     async close() {
       await app.close();
+      await database.dispose();
+    },
+  };
+}
+
+/**
+ * `count` apps on one fresh database they share (a file for SQLite), as replicas of the service
+ * would be. Started one after the other, so that every start after the first runs the
+ * migrations again on a database that has them.
+ */
+export async function buildReplicas(
+  dialect: Dialect,
+  count = 2,
+): Promise<{ apps: FastifyInstance[]; close(): Promise<void> }> {
+  const database = await createSharedDatabase(dialect);
+  const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
+  const apps: FastifyInstance[] = [];
+  for (let i = 0; i < count; i++) {
+    const app = await buildApp(config, { logger: false });
+    await app.ready();
+    apps.push(app);
+  }
+  return {
+    apps,
+    async close() {
+      for (const app of apps) await app.close();
       await database.dispose();
     },
   };

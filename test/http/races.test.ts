@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
+import { ADMIN_KEY, buildReplicas, buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
 
 // Concurrency through a real listening socket, so that requests truly overlap in the database.
@@ -95,24 +93,11 @@ describe.each(DIALECTS)('races on $name', (dialect) => {
 
 describe.each(DIALECTS)('races between two replicas on $name', (dialect) => {
   let replicas: FastifyInstance[] = [];
-  let dispose: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const database = await createSharedDatabase(dialect);
-    const url = database.url;
-    dispose = database.dispose;
-    const config = loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
-    // One after the other: the second start also runs the migrations again.
-    for (let i = 0; i < 2; i++) {
-      const app = await buildApp(config, { logger: false });
-      await app.ready();
-      replicas.push(app);
-    }
+    ({ apps: replicas, close } = await buildReplicas(dialect));
   });
-  afterAll(async () => {
-    for (const app of replicas) await app.close();
-    replicas = [];
-    await dispose();
-  });
+  afterAll(() => close());
 
   it('one identity linked through both replicas at once gives one 201 and one 409', async () => {
     const [a, b] = replicas as [FastifyInstance, FastifyInstance];
