@@ -13,7 +13,10 @@ export interface ServerProcess {
   pid: number;
   /** Resident memory of the server process, in MB (VmRSS from /proc). */
   rssMb(): number | undefined;
-  stop(): Promise<void>;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM (SIGKILL after 15 s); resolves with the exit code, null when it had to be killed. */
+  stop(): Promise<number | null>;
 }
 
 async function freePort(): Promise<number> {
@@ -117,12 +120,14 @@ async function startProcess(
     url,
     pid,
     rssMb: () => rssMbOf(pid),
+    stderr: () => stderr,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await once(child, 'exit');
+      const [code] = (await once(child, 'exit')) as [number | null];
       clearTimeout(timer);
+      return code;
     },
   };
 }

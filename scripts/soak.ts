@@ -3,23 +3,19 @@
  *
  *   npm run soak -- [--duration 60] [--connections 64] [--max-growth-mb 64]
  *
- * Starts `src/server.ts` as a child process on a fresh SQLite file, seeds customers, then drives
+ * Starts the server (compiled, as the benchmark runs it) as a child process on a fresh SQLite file, seeds customers, then drives
  * chains of lookups, creates, patches and claim generate+redeem through autocannon. Samples the
  * server's resident memory every 5 s. Exits 1 when any answer is an error (anything but 2xx,
  * 404 or 409, or a connection error or timeout) or when memory grew by more than the limit
  * between the end of the warm-up and the end of the run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { rssMbOf, startServer } from '../bench/server-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_KEY = `soak-admin-${Date.now()}-0123456789`;
 const SEEDED = 500;
 const SAMPLE_EVERY_MS = 5_000;
@@ -39,58 +35,6 @@ const connections = Number(flags.connections);
 const maxGrowthMb = Number(flags['max-growth-mb']);
 for (const [name, value] of Object.entries({ duration, connections, maxGrowthMb })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-function rssMb(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return process.platform === 'linux' ? undefined : Number.NaN;
-  }
-}
-
-async function startServer(file: string): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite:${file}`,
-      BOOTSTRAP_API_KEY: ADMIN_KEY,
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${stderr}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server not ready within 60 s:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url, child, stderr: () => stderr };
 }
 
 async function call(url: string, method: string, path: string, key: string, body?: unknown) {
@@ -202,8 +146,12 @@ function chainRequests(runtimeKey: string, seeded: { customer: string; externalI
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ids-soak-'));
-  const server = await startServer(join(dir, 'soak.db'));
-  const pid = server.child.pid as number;
+  const server = await startServer({
+    DATABASE_URL: `sqlite:${join(dir, 'soak.db')}`,
+    BOOTSTRAP_API_KEY: ADMIN_KEY,
+    LOG_LEVEL: 'warn',
+  });
+  const pid = server.pid;
   let failed = false;
   try {
     const { key: runtimeKey } = await call(server.url, 'POST', '/v1/api-keys', ADMIN_KEY, {
@@ -228,7 +176,7 @@ async function main() {
     const samples: { at: number; rssMb: number }[] = [];
     const started = Date.now();
     const sample = () => {
-      const rss = rssMb(pid);
+      const rss = rssMbOf(pid);
       if (rss !== undefined) {
         samples.push({ at: Math.round((Date.now() - started) / 1000), rssMb: rss });
         process.stdout.write(`  t=${String(samples.at(-1)?.at).padStart(3)} s  rss ${rss.toFixed(1)} MB\n`);
@@ -277,8 +225,7 @@ async function main() {
       process.stdout.write('FAIL: memory grew beyond the limit\n');
     }
   } finally {
-    server.child.kill('SIGTERM');
-    const [code] = (await once(server.child, 'exit')) as [number | null];
+    const code = await server.stop();
     if (code !== 0) {
       failed = true;
       process.stdout.write(`FAIL: the server exited with ${code} on SIGTERM\n${server.stderr()}\n`);
