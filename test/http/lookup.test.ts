@@ -75,6 +75,51 @@ describe.each(DIALECTS)('reverse lookup on $name', (dialect) => {
       expect(unscoped.json().customer_id).toBe(everywhere.id);
     });
 
+    it('answers every scope of an identity linked in more instances than the cache keeps (32)', async () => {
+      const everywhere = await createCustomer(t.app);
+      const externalId = telegramId();
+      await createIdentity(t.app, everywhere.id, { channel: 'telegram', external_id: externalId });
+      const scopes: { instance: string; customer: string }[] = [];
+      for (let i = 0; i < 40; i++) {
+        const customer = await createCustomer(t.app);
+        const instance = randomUUID();
+        await createIdentity(t.app, customer.id, {
+          channel: 'telegram',
+          external_id: externalId,
+          instance_id: instance,
+        });
+        scopes.push({ instance, customer: customer.id });
+      }
+      for (const round of ['first', 'again']) {
+        for (const { instance, customer } of scopes) {
+          const response = await lookup({ channel: 'telegram', external_id: externalId, instance_id: instance });
+          expect(response.statusCode, `${round} ${instance}`).toBe(200);
+          expect(response.json().customer_id, `${round} ${instance}`).toBe(customer);
+        }
+        const unscoped = await lookup({ channel: 'telegram', external_id: externalId, instance_id: randomUUID() });
+        expect(unscoped.json().customer_id).toBe(everywhere.id);
+        expect((await lookup({ channel: 'telegram', external_id: externalId })).json().customer_id).toBe(everywhere.id);
+      }
+    });
+
+    it('answers a scoped identity from the cache as from the database, and as JSON', async () => {
+      const customer = await createCustomer(t.app);
+      const externalId = telegramId();
+      const shop = randomUUID();
+      await createIdentity(t.app, customer.id, {
+        channel: 'telegram',
+        external_id: externalId,
+        instance_id: shop,
+        display_name: 'Zoë "quoted" \\ name',
+      });
+      const first = await lookup({ channel: 'telegram', external_id: externalId, instance_id: shop });
+      const second = await lookup({ channel: 'telegram', external_id: externalId, instance_id: shop });
+      expect(first.statusCode).toBe(200);
+      expect(second.body).toBe(first.body);
+      expect(second.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(second.json().display_name).toBe('Zoë "quoted" \\ name');
+    });
+
     it('finds a scoped-only identity only with its instance_id', async () => {
       const customer = await createCustomer(t.app);
       const externalId = telegramId();

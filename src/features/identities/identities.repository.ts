@@ -54,6 +54,13 @@ function lookupQuery(db: Executor, channel: string, externalId: string, limit: n
     .limit(limit);
 }
 
+/** The rows of one channel identity that can answer a lookup with this instance id: its own scope and the unscoped one. */
+export function findLookupRowsInScope(db: Executor, channel: string, externalId: string, instanceId: string) {
+  return lookupQuery(db, channel, externalId, 2)
+    .where((eb) => eb.or([eb('i.instance_id', 'is', null), eb('i.instance_id', '=', instanceId)]))
+    .execute();
+}
+
 export type LookupRow = Awaited<ReturnType<typeof findLookupRows>>[number];
 
 /**

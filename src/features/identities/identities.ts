@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { FieldError } from '../../internal/errors.js';
+import type { LookupRow } from './identities.repository.js';
 import type { IdentityRow } from './identities.table.js';
 
 export interface Identity {
@@ -27,6 +28,30 @@ export interface LookupResult {
   identity_id: string;
   role_override: string | null;
   verified: boolean;
+}
+
+/** With an instance id, the identity scoped to it wins, else the unscoped one; without, only the unscoped one. */
+export function resolveScope<R extends { instance_id: string | null }>(
+  rows: readonly R[],
+  instanceId: string | undefined,
+): R | undefined {
+  const scoped = instanceId === undefined ? undefined : rows.find((r) => r.instance_id === instanceId);
+  return scoped ?? rows.find((r) => r.instance_id === null);
+}
+
+/** The lookup's response body, as JSON text: what the cache keeps and the route sends. */
+export function lookupAnswerJson(row: LookupRow): string {
+  const answer: LookupResult = {
+    channel: row.channel,
+    customer_email: row.customer_email,
+    customer_id: row.customer_id,
+    display_name: row.display_name,
+    external_id: row.external_id,
+    identity_id: row.identity_id,
+    role_override: row.role_override,
+    verified: row.verified_at !== null,
+  };
+  return JSON.stringify(answer);
 }
 
 export const toIdentity = (row: IdentityRow): Identity => ({

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ChangeHub } from '../changes/changes.js';
+import { lookupAnswerJson, resolveScope } from './identities.js';
 import type { LookupRow } from './identities.repository.js';
 
 export interface LookupCacheOptions {
@@ -12,52 +13,31 @@ export interface LookupCacheOptions {
 
 const keyOf = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
 
-/** A row without the key's own fields (channel, external_id), as a JSON array. */
-type PackedRow = [
-  identityId: string,
-  customerId: string,
-  instanceId: string | null,
-  displayName: string | null,
-  roleOverride: string | null,
-  verifiedAt: string | null,
-  customerEmail: string,
-];
+/** The answer of one scope: its instance id, and the lookup's response body as JSON text. */
+type ScopedAnswer = [instanceId: string | null, json: string];
 
 /**
- * Entries are kept as one JSON string each rather than as row objects: about 390 bytes an entry
- * instead of 670 (measured), which is what lets 100,000 entries fit beside a million identities
- * in the memory budget; unpacking costs about a microsecond a hit.
+ * Entries are the answers themselves, as the JSON text the route sends, so that a hit costs no
+ * parsing and no serialization: `''` for "nobody has this identity", the body itself for the
+ * usual single unscoped identity, and a JSON array of `ScopedAnswer` when there are scopes.
+ * One string per entry also keeps the cache small (about 420 bytes an entry, measured).
  */
 function pack(rows: readonly LookupRow[]): string {
   if (rows.length === 0) return '';
-  return JSON.stringify(
-    rows.map(
-      (r): PackedRow => [
-        r.identity_id,
-        r.customer_id,
-        r.instance_id,
-        r.display_name,
-        r.role_override,
-        r.verified_at,
-        r.customer_email,
-      ],
-    ),
-  );
+  const only = rows[0];
+  if (rows.length === 1 && only && only.instance_id === null) return lookupAnswerJson(only);
+  return JSON.stringify(rows.map((r): ScopedAnswer => [r.instance_id, lookupAnswerJson(r)]));
 }
 
-function unpack(channel: string, externalId: string, packed: string): LookupRow[] {
-  if (packed === '') return [];
-  return (JSON.parse(packed) as PackedRow[]).map((p) => ({
-    identity_id: p[0],
-    customer_id: p[1],
-    channel,
-    external_id: externalId,
-    instance_id: p[2],
-    display_name: p[3],
-    role_override: p[4],
-    verified_at: p[5],
-    customer_email: p[6],
-  }));
+/** The answer for `instanceId` (see resolveScope), or null when no scope answers. */
+function answerOf(packed: string, instanceId: string | undefined): string | null {
+  if (packed === '') return null;
+  if (packed.charCodeAt(0) === 0x7b /* { */) return packed;
+  const answer = resolveScope(
+    (JSON.parse(packed) as ScopedAnswer[]).map(([instance_id, json]) => ({ instance_id, json })),
+    instanceId,
+  );
+  return answer ? answer.json : null;
 }
 
 /**
@@ -92,14 +72,18 @@ export class LookupCache {
     return this.#lru?.size ?? 0;
   }
 
-  get(channel: string, externalId: string): LookupRow[] | undefined {
+  /**
+   * The cached answer for this identity and instance scope: the response body as JSON text, null
+   * when it is known that nobody has it, undefined when the cache does not know.
+   */
+  answer(channel: string, externalId: string, instanceId: string | undefined): string | null | undefined {
     const packed = this.#lru?.get(keyOf(channel, externalId));
     if (packed === undefined) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    return unpack(channel, externalId, packed);
+    return answerOf(packed, instanceId);
   }
 
   /** Call before reading the database; pass the value to `set`. */
@@ -107,7 +91,8 @@ export class LookupCache {
     return this.#epoch;
   }
 
-  set(channel: string, externalId: string, rows: LookupRow[], epoch: number) {
+  /** Every scope of one identity, as read from the database (an empty list: nobody has it). */
+  set(channel: string, externalId: string, rows: readonly LookupRow[], epoch: number) {
     if (!this.#lru || epoch !== this.#epoch) return;
     if (rows.length === 0) {
       if (this.#missTtlMs > 0) this.#lru.set(keyOf(channel, externalId), '', { ttl: this.#missTtlMs });

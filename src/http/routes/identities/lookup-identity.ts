@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { errors, Uuid } from '../../schemas/common.js';
 import { ChannelField, ExternalIdField, LookupResultSchema } from '../../schemas/resources.js';
 import type { App } from '../../types.js';
@@ -10,7 +10,8 @@ const querystring = Type.Object({
 });
 
 export default function lookupIdentity(app: App) {
-  app.get('/customers/lookup/identity', {
+  // Reply: string, because the handler returns the body as JSON text (the schema still describes it).
+  app.get<{ Querystring: Static<typeof querystring>; Reply: string }>('/customers/lookup/identity', {
     config: { auth: 'runtime', rateLimitGroup: 'lookup' },
     schema: {
       tags: ['Customer identities'],
@@ -20,6 +21,12 @@ export default function lookupIdentity(app: App) {
       querystring,
       response: { 200: LookupResultSchema, ...errors(401, 403, 404, 422) },
     },
-    handler: (request) => app.services.identities.lookup(request.query),
+    // The service answers with the body's JSON text (the cache keeps answers serialized), at once
+    // when cached: no promise, no serializer. Errors thrown here take the usual error path.
+    handler: (request, reply) => {
+      const answer = app.services.identities.lookupJson(request.query);
+      reply.type('application/json; charset=utf-8');
+      return answer;
+    },
   });
 }
