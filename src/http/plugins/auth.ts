@@ -14,24 +14,42 @@ declare module 'fastify' {
   }
 }
 
-/** Checks X-Api-Key before validation, as FastAPI's dependency does: 401 unknown, 403 wrong scope. */
+const MISSING_KEY = 'Missing API key: send it in the X-Api-Key header';
+const INVALID_KEY = 'Invalid or revoked API key';
+
+/**
+ * Checks X-Api-Key before validation, as FastAPI's dependency does: 401 unknown, 403 wrong scope.
+ * A callback hook rather than an async one: a key this process knows is checked at once, without
+ * a promise, on every request of the hot path.
+ */
 async function authPlugin(app: FastifyInstance) {
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+
+  function admit(request: FastifyRequest, principal: Principal, needed: Scope): Error | undefined {
+    request.principal = principal;
+    if (scopeAllows(principal.scope, needed)) return undefined;
+    return forbidden(`This API key's scope (${principal.scope}) does not allow this; it needs ${needed}`);
+  }
+
+  async function refuse(request: FastifyRequest): Promise<never> {
+    await app.authFailures?.(request);
+    throw unauthorized(INVALID_KEY);
+  }
+
+  app.addHook('onRequest', (request, _reply, done) => {
     const needed = request.routeOptions.config.auth;
-    if (!needed) return;
+    if (!needed) return done();
     const header = request.headers['x-api-key'];
     const presented = Array.isArray(header) ? header[0] : header;
-    if (!presented) throw unauthorized('Missing API key: send it in the X-Api-Key header');
-    const principal = await app.services.apiKeys.authenticate(presented);
-    if (!principal) {
-      await app.authFailures?.(request);
-      throw unauthorized('Invalid or revoked API key');
+    if (!presented) return done(unauthorized(MISSING_KEY));
+    let known: ReturnType<typeof app.services.apiKeys.authenticate>;
+    try {
+      known = app.services.apiKeys.authenticate(presented);
+    } catch (error) {
+      return done(error as Error);
     }
-    request.principal = principal;
-    if (!scopeAllows(principal.scope, needed)) {
-      throw forbidden(`This API key's scope (${principal.scope}) does not allow this; it needs ${needed}`);
-    }
+    if (!(known instanceof Promise)) return done(admit(request, known, needed));
+    known.then((principal) => (principal ? admit(request, principal, needed) : refuse(request))).then(done, done);
   });
 }
 

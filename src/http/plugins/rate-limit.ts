@@ -47,16 +47,17 @@ async function rateLimitPlugin(app: FastifyInstance, options: { limits: Config['
       }
     });
 
-    app.addHook('onRequest', async (request) => {
-      if (!request.routeOptions.config.auth) return;
+    // A callback hook: it runs on every authenticated request and decides at once.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!request.routeOptions.config.auth) return done();
       const until = blocked.get(request.ip);
-      if (until === undefined) return;
+      if (until === undefined) return done();
       const waitMs = until - now();
       if (waitMs <= 0) {
         blocked.delete(request.ip);
-        return;
+        return done();
       }
-      throw new RateLimitedError(TOO_MANY_AUTH_FAILURES, Math.ceil(waitMs / 1000));
+      done(new RateLimitedError(TOO_MANY_AUTH_FAILURES, Math.ceil(waitMs / 1000)));
     });
   }
 

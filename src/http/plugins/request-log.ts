@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
  * the logs), status and time. Fastify's own two lines per request are turned off in app.ts.
  */
 async function requestLogPlugin(app: FastifyInstance) {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -17,6 +17,7 @@ async function requestLogPlugin(app: FastifyInstance) {
       },
       'request',
     );
+    done();
   });
 }
 

@@ -44,11 +44,12 @@ export const CONTENT_SECURITY_POLICY_HEADER = Object.entries(CONTENT_SECURITY_PO
 async function securityHeadersPlugin(app: FastifyInstance) {
   await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, global: true });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const at = request.url.indexOf('?');
     if (at >= 0 && request.url.length - at - 1 > MAX_QUERY_BYTES) {
-      throw new DomainError('bad_request', `Query string too long: at most ${MAX_QUERY_BYTES} bytes`);
+      return done(new DomainError('bad_request', `Query string too long: at most ${MAX_QUERY_BYTES} bytes`));
     }
+    done();
   });
 }
 
