@@ -26,6 +26,8 @@ export interface BenchArgs {
   compareFastApi: boolean;
   /** NODE_OPTIONS for the server only, e.g. --max-old-space-size=160 (V8 otherwise grows its heap lazily). */
   serverNodeOptions: string | undefined;
+  /** Times the whole list of scenarios is run; each scenario's median round is reported. */
+  rounds: number;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -39,6 +41,7 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-size N     customers per import transaction while seeding
   --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only)
   --server-node-options "…"  NODE_OPTIONS for the server process, e.g. --max-old-space-size=160
+  --rounds N         run the scenarios N times, in turn, and report each one's median round (default 1)
   --json             print JSON instead of a table`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -63,6 +66,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       json: { type: 'boolean' },
       'compare-fastapi': { type: 'boolean' },
       'server-node-options': { type: 'string' },
+      rounds: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -88,6 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     cpuProf: values['cpu-prof'],
     compareFastApi: values['compare-fastapi'] ?? false,
     serverNodeOptions: values['server-node-options'],
+    rounds: Math.round(positive('rounds', values.rounds, 1)),
     batchSize:
       values['batch-size'] === undefined ? undefined : Math.round(positive('batch-size', values['batch-size'], 1)),
   };

@@ -10,9 +10,13 @@ export interface BenchReport {
     serverNodeOptions: string | null;
     durationSeconds: number;
     connections: number;
+    /** Times the scenarios ran; `scenarios` holds each one's median round, `rounds` all of them. */
+    rounds: number;
   };
   seed: { customers: number; identities: number; seconds: number; identitiesPerSecond: number };
   scenarios: ScenarioResult[];
+  /** Every round's results, in the order they ran, when there was more than one. */
+  rounds: ScenarioResult[][] | null;
   /** lookup_hit requests/s divided by healthz requests/s. */
   lookupHitToCeiling: number | null;
   /** The same lookup scenario on bench/fastapi/app.py, with --compare-fastapi. */
@@ -43,12 +47,23 @@ export function formatReport(report: BenchReport): string {
     `identity-service benchmark: ${settings.database}, ${settings.identities} identities, ` +
       `${settings.connections} connections, ${settings.durationSeconds} s per scenario, ` +
       `after ${settings.warmUpLookups} warm-up lookups` +
+      (settings.rounds > 1 ? `, median of ${settings.rounds} rounds` : '') +
       (settings.serverNodeOptions ? `, server NODE_OPTIONS=${settings.serverNodeOptions}` : ''),
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
     '',
   ];
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'server CPU', 'load gen CPU'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'requests',
+    'errors',
+    'server CPU',
+    'load gen CPU',
+    'cache hits',
+  ];
   const measured = report.fastapi
     ? [...report.scenarios, { ...report.fastapi.lookupHit, name: 'fastapi_lookup_hit' }]
     : report.scenarios;
@@ -61,6 +76,7 @@ export function formatReport(report: BenchReport): string {
     String(s.errors),
     fixed(s.serverCpu, 2),
     fixed(s.clientCpu, 2),
+    s.cacheHitPercent === null || s.cacheHitPercent === undefined ? '-' : `${s.cacheHitPercent.toFixed(1)} %`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>

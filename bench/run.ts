@@ -62,6 +62,14 @@ async function heapUsedMb(url: string): Promise<number | null> {
   }
 }
 
+/** The round whose requests/s is the median (the lower middle one for an even count). */
+function medianRound(rounds: (ScenarioResult | undefined)[]): ScenarioResult {
+  const sorted = rounds.filter((r) => r !== undefined).sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!median) throw new Error('no round was measured');
+  return median;
+}
+
 async function main() {
   const args = parseBenchArgs(process.argv.slice(2));
   const say = (text: string) => {
@@ -71,7 +79,9 @@ async function main() {
   const database = await createBenchDatabase(args.database);
   try {
     say(`seeding ${args.identities} identities into ${database.kind} …`);
-    const claimChains = args.scenarios.includes('claim') ? Math.ceil(args.durationSeconds * MAX_CLAIMS_PER_SECOND) : 0;
+    const claimChains = args.scenarios.includes('claim')
+      ? Math.ceil(args.durationSeconds * args.rounds * MAX_CLAIMS_PER_SECOND)
+      : 0;
     const seeded = await seed(database.url, database.dir, args.identities, args.batchSize, claimChains);
     say(`starting the server …`);
     const server = await startServer(
@@ -88,6 +98,7 @@ async function main() {
       rss.peak = Math.max(rss.peak, server.rssMb() ?? 0);
     }, 200);
     const results: ScenarioResult[] = [];
+    const allRounds: ScenarioResult[][] = [];
     let heapMb: number | null = null;
     let warmed = 0;
     try {
@@ -106,10 +117,20 @@ async function main() {
       warmed = Math.min(seeded.summary.identities, CACHE_ENTRIES);
       say(`warming up: ${warmed} lookups …`);
       await warmUp(ctx, warmed);
-      for (const name of args.scenarios) {
-        say(`running ${name} for ${args.durationSeconds} s …`);
-        results.push(await runScenario(name, ctx));
+      // Rounds take turns (healthz, lookup, …, healthz, lookup, …) so that a slow spell of a
+      // shared machine falls on every scenario alike rather than on whichever ran then.
+      for (let round = 1; round <= args.rounds; round++) {
+        const rounds = args.rounds > 1 ? ` (round ${round} of ${args.rounds})` : '';
+        const ran: ScenarioResult[] = [];
+        for (const name of args.scenarios) {
+          say(`running ${name} for ${args.durationSeconds} s${rounds} …`);
+          ran.push(await runScenario(name, ctx));
+        }
+        allRounds.push(ran);
       }
+      results.push(
+        ...args.scenarios.map((name) => medianRound(allRounds.map((ran) => ran.find((r) => r.name === name)))),
+      );
       heapMb = await heapUsedMb(server.url);
     } finally {
       clearInterval(sampler);
@@ -152,6 +173,7 @@ async function main() {
         serverNodeOptions: args.serverNodeOptions ?? null,
         durationSeconds: args.durationSeconds,
         connections: args.connections,
+        rounds: args.rounds,
       },
       seed: {
         customers: seeded.summary.customers,
@@ -160,6 +182,7 @@ async function main() {
         identitiesPerSecond: seeded.summary.identities / seeded.summary.seconds,
       },
       scenarios: results,
+      rounds: args.rounds > 1 ? allRounds : null,
       lookupHitToCeiling: ceiling && hit ? hit / ceiling : null,
       fastapi,
       lookupHitToFastApi: fastapi && hit ? hit / fastapi.lookupHit.requestsPerSecond : null,

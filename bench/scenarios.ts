@@ -16,6 +16,8 @@ export interface ScenarioResult {
   /** CPU seconds per second of the run: the server's (from /proc) and the load generator's (this process). */
   serverCpu: number | null;
   clientCpu: number;
+  /** Lookups answered from the server's cache during the run, in % (from its /metrics); null when it made none or has no such metric. */
+  cacheHitPercent: number | null;
 }
 
 /** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
@@ -201,6 +203,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   // autocannon's own histogram counts whole milliseconds; the targets are about fractions of one,
   // so every response time (in ms, from hrtime) is kept here, a few MB for a run.
   const times: number[] = [];
+  const cacheBefore = await cacheCounts(ctx.url);
   const client = process.cpuUsage();
   const server = cpuSecondsOf(ctx.serverPid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -224,6 +227,9 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     if (!ok.includes(Number(status))) unexpected += count;
   }
   const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const cacheAfter = await cacheCounts(ctx.url);
+  const hits = cacheAfter && cacheBefore ? cacheAfter.hit - cacheBefore.hit : 0;
+  const misses = cacheAfter && cacheBefore ? cacheAfter.miss - cacheBefore.miss : 0;
   return {
     name,
     requestsPerSecond: answered / result.duration,
@@ -234,7 +240,23 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     statuses,
     serverCpu: server === undefined || serverAfter === undefined ? null : (serverAfter - server) / result.duration,
     clientCpu: (used.user + used.system) / 1e6 / result.duration,
+    cacheHitPercent: hits + misses > 0 ? (100 * hits) / (hits + misses) : null,
   };
+}
+
+/** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI). */
+async function cacheCounts(url: string): Promise<{ hit: number; miss: number } | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const count = (result: string) =>
+      Number(
+        new RegExp(`^lookup_cache_requests_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN,
+      );
+    const counts = { hit: count('hit'), miss: count('miss') };
+    return Number.isNaN(counts.hit) || Number.isNaN(counts.miss) ? null : counts;
+  } catch {
+    return null;
+  }
 }
 
 /** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */

@@ -24,6 +24,8 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
         '1',
         '--connections',
         '8',
+        '--rounds',
+        '2',
         '--json',
         ...database,
       ],
@@ -35,6 +37,16 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     expect(report.seed).toMatchObject({ customers: 100, identities: 200 });
     expect(report.seed.identitiesPerSecond).toBeGreaterThan(0);
     expect(report.scenarios.map((s) => s.name)).toEqual([...SCENARIOS]);
+    // Two rounds of every scenario, in turn; the table reports each one's median round.
+    expect(report.settings.rounds).toBe(2);
+    expect(report.rounds?.map((round) => round.map((s) => s.name))).toEqual([[...SCENARIOS], [...SCENARIOS]]);
+    for (const scenario of report.scenarios) {
+      expect(report.rounds?.map((round) => round.find((r) => r.name === scenario.name))).toContainEqual(scenario);
+    }
+    // After the warm-up, every seeded key is in the server's cache; health checks make no lookups.
+    const hit = report.scenarios.find((s) => s.name === 'lookup_hit');
+    expect(hit?.cacheHitPercent).toBe(100);
+    expect(report.scenarios.find((s) => s.name === 'healthz')?.cacheHitPercent).toBeNull();
     for (const scenario of report.scenarios) {
       expect(scenario.errors, `${scenario.name}: ${JSON.stringify(scenario.statuses)}`).toBe(0);
       expect(scenario.requests, scenario.name).toBeGreaterThan(0);
