@@ -8,7 +8,7 @@ import { createBenchDatabase } from './database.js';
 import { type BenchReport, formatReport } from './report.js';
 import { type Claimable, runScenario, type ScenarioContext, type ScenarioResult, warmUp } from './scenarios.js';
 import { writeClaimPoolFile, writeSeedFile } from './seed.js';
-import { startFastApi, startServer } from './server-process.js';
+import { checkFastApiInstalled, startFastApi, startServer } from './server-process.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 /** LOOKUP_CACHE_MAX's default, which the server runs with. */
@@ -75,6 +75,7 @@ async function main() {
   const say = (text: string) => {
     if (!args.json) process.stderr.write(`${text}\n`);
   };
+  if (args.compareFastApi) checkFastApiInstalled();
   const loadAverage = loadavg();
   const database = await createBenchDatabase(args.database);
   try {

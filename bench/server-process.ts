@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -70,13 +70,25 @@ export async function startServer(env: Record<string, string>, cpuProfDir?: stri
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
 
+const fastApiPython = () => process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+/** Throws before anything is measured when the comparison could not run at the end. */
+export function checkFastApiInstalled(): void {
+  const check = spawnSync(fastApiPython(), ['-c', 'import fastapi, uvicorn'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    throw new Error(
+      `--compare-fastapi needs FastAPI and uvicorn for ${fastApiPython()}: apt-get install python3-fastapi python3-uvicorn (or set BENCH_PYTHON)\n${check.stderr ?? check.error?.message ?? ''}`,
+    );
+  }
+}
+
 /**
  * The FastAPI + uvicorn comparison service (bench/fastapi/app.py) over the same SQLite file, with
  * Debian's python3-fastapi and python3-uvicorn (BENCH_PYTHON names another interpreter).
  */
 export async function startFastApi(sqlitePath: string): Promise<ServerProcess> {
   const port = await freePort();
-  const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+  const python = fastApiPython();
   const args = ['-m', 'uvicorn', 'app:app', '--app-dir', join(ROOT, 'bench', 'fastapi')];
   args.push('--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning');
   return startProcess(python, args, { DATABASE_PATH: sqlitePath }, port, '/healthz');
