@@ -10,7 +10,7 @@ import whatsappWebhook from './whatsapp-webhook.js';
  */
 export default async function channelRoutes(app: App, options: { config: Config }) {
   const { telegram, slack, whatsapp } = options.config;
-  telegramWebhook(app, telegram);
+  await telegramWebhook(app, telegram);
   // Slack and WhatsApp read raw bodies for their signatures: each in its own scope, so that the
   // application's JSON parser stays in place for every other route.
   await app.register(slackCommands, { signingSecret: slack.signingSecret });

@@ -10,10 +10,10 @@ import type { App } from '../../types.js';
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
 /** Telegram's webhook: on only with TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET. */
-export default function telegramWebhook(app: App, telegram: Config['telegram']) {
+export default async function telegramWebhook(app: App, telegram: Config['telegram']) {
   const { botToken, webhookSecret } = telegram;
   if (!botToken || !webhookSecret) return;
-  const bot = createTelegramBot(
+  const bot = await createTelegramBot(
     { botToken, botUsername: telegram.botUsername, apiBase: telegram.apiBase },
     { claims: app.services.claims, log: app.log },
   );
