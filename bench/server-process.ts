@@ -59,13 +59,19 @@ async function buildServer(): Promise<string> {
   return outfile;
 }
 
+/** The node flags `npm start` gives the server (package.json), so that the bench measures that process. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /**
  * The real server in a process of its own, so that its memory and CPU are its own and the load
  * generator's are not counted; on 127.0.0.1 only.
  */
 export async function startServer(env: Record<string, string>, cpuProfDir?: string): Promise<ServerProcess> {
   const [port, entry] = await Promise.all([freePort(), buildServer()]);
-  const nodeArgs = ['--enable-source-maps'];
+  const nodeArgs = ['--enable-source-maps', ...startFlags()];
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
