@@ -120,9 +120,9 @@ async function main() {
       for (let round = 1; round <= args.rounds; round++) {
         const rounds = args.rounds > 1 ? ` (round ${round} of ${args.rounds})` : '';
         // Unmeasured: the JIT compiles the hot paths, and the cache fills as a running server's
-        // would. Again before every round: a round lasts about a minute, as long as a cached
-        // answer lives by default (LOOKUP_CACHE_TTL_SECONDS), so a later round would otherwise
-        // find the answers of the warm-up expired and measure the cache's refill instead.
+        // would. Again before every round: cached answers expire (LOOKUP_CACHE_TTL_SECONDS), and
+        // a later round would otherwise find those of the first warm-up expired and measure the
+        // cache refilling instead.
         say(`warming up: ${warmed} lookups${rounds} …`);
         await warmUp(ctx, warmed);
         const ran: ScenarioResult[] = [];

@@ -30,7 +30,12 @@ const EnvSchema = Type.Object({
   WHATSAPP_API_BASE: Type.String({ default: 'https://graph.facebook.com/v21.0' }),
 
   LOOKUP_CACHE_MAX: Type.Integer({ minimum: 0, default: 100_000 }),
-  LOOKUP_CACHE_TTL_SECONDS: Type.Number({ minimum: 0, default: 60 }),
+  /**
+   * Writes through the service invalidate at once (this process, other replicas by NOTIFY, the
+   * command line by SQLite's data_version): the TTL only bounds how long a change made outside
+   * the service (SQL by hand) can go unseen.
+   */
+  LOOKUP_CACHE_TTL_SECONDS: Type.Number({ minimum: 0, default: 300 }),
   LOOKUP_CACHE_MISS_TTL_SECONDS: Type.Number({ minimum: 0, default: 5 }),
 
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),

@@ -39,7 +39,10 @@ function botInfoOf(settings: TelegramSettings): UserFromGetMe {
  * `apiBase`. grammY brings the Update types, the per-update context and a Bot API client; our own
  * parser reads the command, so that the three chat platforms share one grammar.
  */
-export async function createTelegramBot(settings: TelegramSettings, deps: { claims: ClaimsService; log: RedeemLogger }) {
+export async function createTelegramBot(
+  settings: TelegramSettings,
+  deps: { claims: ClaimsService; log: RedeemLogger },
+) {
   // Loaded only when Telegram is configured: grammY costs 6 MB of memory to every other server.
   const { Bot } = await import('grammy');
   const bot = new Bot(settings.botToken, {
