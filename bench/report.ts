@@ -64,6 +64,7 @@ export function formatReport(report: BenchReport): string {
     'server CPU',
     'load gen CPU',
     'cache hits',
+    'RSS MB',
   ];
   const measured = report.fastapi
     ? [...report.scenarios, { ...report.fastapi.lookupHit, name: 'fastapi_lookup_hit' }]
@@ -78,12 +79,15 @@ export function formatReport(report: BenchReport): string {
     fixed(s.serverCpu, 2),
     fixed(s.clientCpu, 2),
     s.cacheHitPercent === null || s.cacheHitPercent === undefined ? '-' : `${s.cacheHitPercent.toFixed(1)} %`,
+    fixed(s.serverRssPeakMb),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '');
-  lines.push(`(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both)`);
+  lines.push(
+    `(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both. RSS: the server's peak during the run)`,
+  );
   if (report.lookupHitToCeiling !== null) {
     lines.push(`lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %`);
   }

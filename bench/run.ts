@@ -139,7 +139,7 @@ async function main() {
     } finally {
       clearInterval(sampler);
       rss.end = server.rssMb() ?? null;
-      rss.peak = Math.max(rss.peak, rss.end ?? 0);
+      rss.peak = Math.max(rss.peak, rss.end ?? 0, ...allRounds.flat().map((r) => r.serverRssPeakMb ?? 0));
       await server.stop();
     }
     let fastapi: BenchReport['fastapi'] = null;

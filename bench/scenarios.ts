@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { ScenarioName } from './args.js';
 import { seededKey, TELEGRAM_MISS_BASE } from './seed.js';
+import { rssMbOf } from './server-process.js';
 
 export interface ScenarioResult {
   name: ScenarioName;
@@ -18,6 +19,8 @@ export interface ScenarioResult {
   clientCpu: number;
   /** Lookups answered from the server's cache during the run, in % (from its /metrics); null when it made none or has no such metric. */
   cacheHitPercent: number | null;
+  /** The server's highest resident memory during the run, in MB (sampled every 200 ms). */
+  serverRssPeakMb: number | null;
 }
 
 /** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
@@ -206,6 +209,11 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   const cacheBefore = await cacheCounts(ctx.url);
   const client = process.cpuUsage();
   const server = cpuSecondsOf(ctx.serverPid);
+  let rssPeak = rssMbOf(ctx.serverPid);
+  const sampler = setInterval(() => {
+    const rss = rssMbOf(ctx.serverPid);
+    if (rss !== undefined) rssPeak = Math.max(rssPeak ?? 0, rss);
+  }, 200);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       { url: ctx.url, connections, duration: ctx.durationSeconds, requests, timeout: 10 },
@@ -214,7 +222,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     instance.on('response', (_client, _status, _bytes, responseTime) => {
       times.push(responseTime);
     });
-  });
+  }).finally(() => clearInterval(sampler));
   const used = process.cpuUsage(client);
   const serverAfter = cpuSecondsOf(ctx.serverPid);
   const sorted = Float64Array.from(times).sort();
@@ -241,6 +249,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     serverCpu: server === undefined || serverAfter === undefined ? null : (serverAfter - server) / result.duration,
     clientCpu: (used.user + used.system) / 1e6 / result.duration,
     cacheHitPercent: hits + misses > 0 ? (100 * hits) / (hits + misses) : null,
+    serverRssPeakMb: rssPeak ?? null,
   };
 }
 

@@ -58,6 +58,8 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
       expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);
       expect(scenario.p50Ms, scenario.name).toBeGreaterThan(0);
       expect(scenario.p99Ms, scenario.name).toBeGreaterThanOrEqual(scenario.p50Ms);
+      expect(scenario.serverRssPeakMb, scenario.name).toBeGreaterThan(0);
+      expect(scenario.serverRssPeakMb, scenario.name).toBeLessThanOrEqual(Number(report.rssMb.peak));
     }
     // Lookups of seeded keys are found, misses are not, the claim chain both issues and redeems.
     const statuses = Object.fromEntries(report.scenarios.map((s) => [s.name, s.statuses]));
