@@ -128,6 +128,37 @@ describe.each(DIALECTS)('the lookup cache in one process on $name', (dialect) =>
   });
 });
 
+describe.each(DIALECTS)('the lookup cache under a flood of unknown ids on $name', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, { ...LONG_TTLS, LOOKUP_CACHE_MAX: '20' });
+  });
+  afterAll(() => t.close());
+
+  it('keeps the answers for real people: "nobody" answers are cached apart, at most a tenth as many', async () => {
+    const customer = await createCustomer(t.app, { email: 'flooded@example.com' });
+    const known = Array.from({ length: 10 }, telegramId);
+    for (const externalId of known) {
+      await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: externalId });
+      await warm(t.app, externalId);
+    }
+    // 100 ids nobody has: each answer is cached, but only the last two fit (a tenth of 20).
+    const unknown = Array.from({ length: 100 }, (_, i) => String(900_000_000_000 + i));
+    for (const externalId of unknown) expect((await lookup(t.app, externalId)).status).toBe(404);
+    const cache = t.app.services.lookupCache;
+    expect(cache.size).toBe(10 + 2);
+
+    const hits = cache.hits;
+    for (const externalId of known) expect((await lookup(t.app, externalId)).status).toBe(200);
+    expect(cache.hits - hits).toBe(known.length);
+    // The last unknown id is still a cached miss; the first was pushed out by the others.
+    expect((await lookup(t.app, unknown.at(-1) as string)).status).toBe(404);
+    expect(cache.hits - hits).toBe(known.length + 1);
+    expect((await lookup(t.app, unknown[0] as string)).status).toBe(404);
+    expect(cache.hits - hits).toBe(known.length + 1);
+  });
+});
+
 describe('the lookup cache turned off (LOOKUP_CACHE_MAX=0)', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -18,12 +18,11 @@ type ScopedAnswer = [instanceId: string | null, json: string];
 
 /**
  * Entries are the answers themselves, as the JSON text the route sends, so that a hit costs no
- * parsing and no serialization: `''` for "nobody has this identity", the body itself for the
- * usual single unscoped identity, and a JSON array of `ScopedAnswer` when there are scopes.
+ * parsing and no serialization: the body itself for the usual single unscoped identity, and a
+ * JSON array of `ScopedAnswer` when there are scopes (at least one row).
  * One string per entry also keeps the cache small (about 420 bytes an entry, measured).
  */
 function pack(rows: readonly LookupRow[]): string {
-  if (rows.length === 0) return '';
   const only = rows[0];
   if (rows.length === 1 && only && only.instance_id === null) return lookupAnswerJson(only);
   return JSON.stringify(rows.map((r): ScopedAnswer => [r.instance_id, lookupAnswerJson(r)]));
@@ -31,7 +30,6 @@ function pack(rows: readonly LookupRow[]): string {
 
 /** The answer for `instanceId` (see resolveScope), or null when no scope answers. */
 function answerOf(packed: string, instanceId: string | undefined): string | null {
-  if (packed === '') return null;
   if (packed.charCodeAt(0) === 0x7b /* { */) return packed;
   const answer = resolveScope(
     (JSON.parse(packed) as ScopedAnswer[]).map(([instance_id, json]) => ({ instance_id, json })),
@@ -48,15 +46,22 @@ function answerOf(packed: string, instanceId: string | undefined): string | null
  */
 export class LookupCache {
   readonly #lru: LRUCache<string, string> | undefined;
-  readonly #missTtlMs: number;
+  /**
+   * "Nobody has this identity", kept apart and at most a tenth as many, so that a flood of
+   * lookups for unknown ids (a misconfigured runtime, a scan) cannot push out the answers for
+   * real people.
+   */
+  readonly #misses: LRUCache<string, true> | undefined;
   #epoch = 0;
   hits = 0;
   misses = 0;
 
   constructor(options: LookupCacheOptions, hub: ChangeHub) {
-    this.#missTtlMs = options.missTtlMs;
     if (options.max > 0 && options.ttlMs > 0) {
       this.#lru = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
+    }
+    if (options.max > 0 && options.missTtlMs > 0) {
+      this.#misses = new LRUCache({ max: Math.ceil(options.max / 10), ttl: options.missTtlMs, ttlAutopurge: false });
     }
     hub.subscribe((changes) => {
       if (changes.reset) this.clear();
@@ -68,8 +73,9 @@ export class LookupCache {
     return this.#lru !== undefined;
   }
 
+  /** Found identities cached, and "nobody has this" answers cached. */
   get size() {
-    return this.#lru?.size ?? 0;
+    return (this.#lru?.size ?? 0) + (this.#misses?.size ?? 0);
   }
 
   /**
@@ -77,13 +83,18 @@ export class LookupCache {
    * when it is known that nobody has it, undefined when the cache does not know.
    */
   answer(channel: string, externalId: string, instanceId: string | undefined): string | null | undefined {
-    const packed = this.#lru?.get(keyOf(channel, externalId));
-    if (packed === undefined) {
-      this.misses++;
-      return undefined;
+    const key = keyOf(channel, externalId);
+    const packed = this.#lru?.get(key);
+    if (packed !== undefined) {
+      this.hits++;
+      return answerOf(packed, instanceId);
     }
-    this.hits++;
-    return answerOf(packed, instanceId);
+    if (this.#misses?.get(key)) {
+      this.hits++;
+      return null;
+    }
+    this.misses++;
+    return undefined;
   }
 
   /** Call before reading the database; pass the value to `set`. */
@@ -94,20 +105,24 @@ export class LookupCache {
   /** Every scope of one identity, as read from the database (an empty list: nobody has it). */
   set(channel: string, externalId: string, rows: readonly LookupRow[], epoch: number) {
     if (!this.#lru || epoch !== this.#epoch) return;
+    const key = keyOf(channel, externalId);
     if (rows.length === 0) {
-      if (this.#missTtlMs > 0) this.#lru.set(keyOf(channel, externalId), '', { ttl: this.#missTtlMs });
+      this.#misses?.set(key, true);
       return;
     }
-    this.#lru.set(keyOf(channel, externalId), pack(rows));
+    this.#lru.set(key, pack(rows));
   }
 
   invalidate(channel: string, externalId: string) {
     this.#epoch++;
-    this.#lru?.delete(keyOf(channel, externalId));
+    const key = keyOf(channel, externalId);
+    this.#lru?.delete(key);
+    this.#misses?.delete(key);
   }
 
   clear() {
     this.#epoch++;
     this.#lru?.clear();
+    this.#misses?.clear();
   }
 }
