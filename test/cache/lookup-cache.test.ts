@@ -128,6 +128,16 @@ describe.each(DIALECTS)('the lookup cache in one process on $name', (dialect) =>
   });
 });
 
+describe('the lookup cache configuration', () => {
+  it('defaults to 100,000 entries, found identities for 5 minutes, "nobody" for 5 seconds (as the README says)', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).lookupCache).toEqual({
+      max: 100_000,
+      ttlMs: 300_000,
+      missTtlMs: 5_000,
+    });
+  });
+});
+
 describe.each(DIALECTS)('the lookup cache under a flood of unknown ids on $name', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {

@@ -60,7 +60,7 @@ export class LookupCache {
     if (options.max > 0 && options.ttlMs > 0) {
       this.#lru = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
     }
-    if (options.max > 0 && options.missTtlMs > 0) {
+    if (this.#lru && options.missTtlMs > 0) {
       this.#misses = new LRUCache({ max: Math.ceil(options.max / 10), ttl: options.missTtlMs, ttlAutopurge: false });
     }
     hub.subscribe((changes) => {
