@@ -24,7 +24,7 @@ export interface BenchArgs {
   batchSize: number | undefined;
   /** Also measure lookups on bench/fastapi/app.py (FastAPI + uvicorn) over the same SQLite file. */
   compareFastApi: boolean;
-  /** NODE_OPTIONS for the server only, e.g. --max-old-space-size=160 (V8 otherwise grows its heap lazily). */
+  /** Node flags for the server only, after those of `npm start` (so they override them), e.g. --max-old-space-size=160. */
   serverNodeOptions: string | undefined;
   /** Times the whole list of scenarios is run; each scenario's median round is reported. */
   rounds: number;
@@ -40,7 +40,7 @@ const USAGE = `usage: npm run bench -- [options]
   --cpu-prof DIR     write the server's CPU profile (node --cpu-prof) into DIR
   --batch-size N     customers per import transaction while seeding
   --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only)
-  --server-node-options "…"  NODE_OPTIONS for the server process, e.g. --max-old-space-size=160
+  --server-node-options "…"  node flags for the server, after npm start's own, e.g. --max-old-space-size=160
   --rounds N         run the scenarios N times, in turn, and report each one's median round (default 1)
   --json             print JSON instead of a table`;
 

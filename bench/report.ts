@@ -49,7 +49,7 @@ export function formatReport(report: BenchReport): string {
       (settings.rounds > 1
         ? `median of ${settings.rounds} rounds, each after ${settings.warmUpLookups} warm-up lookups`
         : `after ${settings.warmUpLookups} warm-up lookups`) +
-      (settings.serverNodeOptions ? `, server NODE_OPTIONS=${settings.serverNodeOptions}` : ''),
+      (settings.serverNodeOptions ? `, server node flags ${settings.serverNodeOptions}` : ''),
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
     '',

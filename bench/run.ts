@@ -90,9 +90,10 @@ async function main() {
         DATABASE_URL: database.url,
         BOOTSTRAP_API_KEY: ADMIN_KEY,
         LOG_LEVEL: args.logLevel,
-        NODE_OPTIONS: args.serverNodeOptions ?? '',
+        // The bench's own NODE_OPTIONS (if any) are not the server's.
+        NODE_OPTIONS: '',
       },
-      args.cpuProf,
+      { cpuProfDir: args.cpuProf, nodeArgs: args.serverNodeOptions?.split(/\s+/).filter(Boolean) },
     );
     const rss = { afterStart: server.rssMb() ?? null, peak: 0, end: null as number | null };
     const sampler = setInterval(() => {

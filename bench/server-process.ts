@@ -69,10 +69,15 @@ function startFlags(): string[] {
  * The real server in a process of its own, so that its memory and CPU are its own and the load
  * generator's are not counted; on 127.0.0.1 only.
  */
-export async function startServer(env: Record<string, string>, cpuProfDir?: string): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { cpuProfDir?: string | undefined; nodeArgs?: string[] | undefined } = {},
+): Promise<ServerProcess> {
   const [port, entry] = await Promise.all([freePort(), buildServer()]);
-  const nodeArgs = ['--enable-source-maps', ...startFlags()];
-  if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
+  // Extra flags after those of `npm start`, so that they override them (for node, the last
+  // occurrence of a flag wins, and NODE_OPTIONS cannot override the command line).
+  const nodeArgs = ['--enable-source-maps', ...startFlags(), ...(options.nodeArgs ?? [])];
+  if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
 

@@ -105,11 +105,14 @@ export class LookupCache {
   /** Every scope of one identity, as read from the database (an empty list: nobody has it). */
   set(channel: string, externalId: string, rows: readonly LookupRow[], epoch: number) {
     if (!this.#lru || epoch !== this.#epoch) return;
+    // One answer per identity, in one cache or the other.
     const key = keyOf(channel, externalId);
     if (rows.length === 0) {
+      this.#lru.delete(key);
       this.#misses?.set(key, true);
       return;
     }
+    this.#misses?.delete(key);
     this.#lru.set(key, pack(rows));
   }
 
