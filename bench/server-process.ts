@@ -76,7 +76,7 @@ export async function startServer(
   const [port, entry] = await Promise.all([freePort(), buildServer()]);
   // Extra flags after those of `npm start`, so that they override them (for node, the last
   // occurrence of a flag wins, and NODE_OPTIONS cannot override the command line).
-  const nodeArgs = ['--enable-source-maps', ...startFlags(), ...(options.nodeArgs ?? [])];
+  const nodeArgs = [...startFlags(), ...(options.nodeArgs ?? [])];
   if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
