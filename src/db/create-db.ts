@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database, DialectName } from './database.js';
+import { pgModule } from './pg-module.js';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -95,7 +96,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
       },
     };
   }
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: target.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,

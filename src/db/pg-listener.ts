@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.js';
 
 export interface Listener {
   close(): Promise<void>;
@@ -32,7 +33,7 @@ export function listen(options: {
   };
 
   async function connect() {
-    const c = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 5_000 });
+    const c = new (pgModule().Client)({ connectionString: options.url, connectionTimeoutMillis: 5_000 });
     c.on('notification', (message) => {
       if (message.channel === options.channel && message.payload !== undefined) options.onNotification(message.payload);
     });
@@ -51,7 +52,7 @@ export function listen(options: {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${pg.escapeIdentifier(options.channel)}`);
+      await c.query(`LISTEN ${pgModule().escapeIdentifier(options.channel)}`);
       if (closed) {
         await c.end();
         return;
