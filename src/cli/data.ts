@@ -10,7 +10,9 @@ import { cliActor } from '../features/changes/changes.js';
 import { createUnitOfWork } from '../features/changes/unit-of-work.js';
 import { exportLines } from '../features/data/export.service.js';
 import { type BadLine, createImportService, DEFAULT_BATCH_SIZE } from '../features/data/import.service.js';
-import { detectFormat, readRecords, type SourceFormat } from '../features/data/source-reader.js';
+import { preparedRecordsOfFile } from '../features/data/prepared-source.js';
+import { detectFormat, type SourceFormat } from '../features/data/source-reader.js';
+import { isoNow } from '../internal/clock.js';
 import type { Services } from '../services.js';
 import { withServices } from './context.js';
 
@@ -21,7 +23,10 @@ export const EXIT_SKIPPED = 2;
 
 const where = (bad: BadLine) => (bad.lastLine > bad.line ? `lines ${bad.line}-${bad.lastLine}` : `line ${bad.line}`);
 
-/** Reads a file into the database through the same rules as the API; usable without the CLI (bench). */
+/**
+ * Reads a file into the database through the same rules as the API; usable without the CLI (bench).
+ * The file is read and checked on a second thread while this one writes (prepared-source.ts).
+ */
 export async function importFile(
   services: Services,
   path: string,
@@ -51,11 +56,16 @@ export async function importFile(
     uow: createUnitOfWork({ db: services.db.kysely, clock: services.clock, hub: services.hub, origin: randomUUID() }),
   });
   try {
-    const summary = await importer.importRecords(
+    const summary = await importer.importPrepared(
       cliActor,
-      readRecords(path, format, (n) => {
-        bytes += n;
-      }),
+      preparedRecordsOfFile(
+        path,
+        format,
+        () => isoNow(services.clock),
+        (n) => {
+          bytes += n;
+        },
+      ),
       {
         source: basename(path),
         batchSize: options.batchSize,

@@ -215,6 +215,31 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     expect(customer.json()).toMatchObject({ name: 'Doe, Jane', metadata: { tier: 'gold' } });
     expect(await customerByEmail(target, 'csv3@example.com')).toBeDefined();
   });
+
+  it('reads a file of many hand-overs between its threads in order, bad line numbers included', async () => {
+    // More customers than the reading thread hands over at once (500) times how far it may run
+    // ahead (3), so that the writer asks for more several times.
+    const lines = Array.from({ length: 2_345 }, (_, i) =>
+      i === 1_700
+        ? '{"email": "broken'
+        : JSON.stringify({
+            email: `bulk${i}@threads.example`,
+            identities: [{ channel: 'telegram', external_id: `${5_000_000 + i}` }],
+          }),
+    );
+    const summary = await importFile(target.app.services, file('bulk.jsonl', lines), { quiet: true, batchSize: 300 });
+    expect(summary).toMatchObject({ customers: 2_344, identities: 2_344, skipped: 1 });
+    expect(summary.badLines.map((b) => b.line)).toEqual([1_701]);
+    for (const i of [0, 499, 500, 1_699, 1_701, 2_344]) {
+      expect((await lookup(target.app, 'telegram', `${5_000_000 + i}`)).body.customer_email).toBe(
+        `bulk${i}@threads.example`,
+      );
+    }
+  });
+
+  it("fails with the reading thread's error, and writes nothing, when the file cannot be read", async () => {
+    await expect(importFile(target.app.services, dir, { quiet: true, format: 'jsonl' })).rejects.toThrow(/EISDIR/);
+  });
 });
 
 async function* toLines(lines: string[]) {

@@ -9,6 +9,7 @@ import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
 import { normalizeChannel, normalizeExternalId } from '../identities/identities.js';
 import type { NewIdentityRow } from '../identities/identities.table.js';
+import type { SourceRecord } from './source-reader.js';
 import { uuidV7 } from './uuid-v7.js';
 
 /** ISO 8601 with a zone (`Z` or an offset); stored as UTC with milliseconds, as the API writes them. */
@@ -138,4 +139,34 @@ export function createRecordPreparer(now: () => string) {
     const givenIds = input.id !== undefined || (input.identities ?? []).some((identity) => identity.id !== undefined);
     return { givenIds, customer, identities };
   };
+}
+
+/** One customer of a file, ready to insert, or why it cannot be: what the import consumes. */
+export interface PreparedRecord {
+  line: number;
+  lastLine: number;
+  prepared?: PreparedCustomer;
+  error?: string;
+}
+
+/** Checks and normalizes records as they are read; `now` stamps those that carry no created_at. */
+export async function* prepareRecords(
+  records: AsyncIterable<SourceRecord>,
+  now: () => string,
+): AsyncGenerator<PreparedRecord> {
+  const prepare = createRecordPreparer(now);
+  for await (const { line, lastLine, value, error } of records) {
+    if (error !== undefined) {
+      yield { line, lastLine, error };
+      continue;
+    }
+    let outcome: PreparedRecord;
+    try {
+      outcome = { line, lastLine, prepared: prepare(value) };
+    } catch (failure) {
+      if (!(failure instanceof RecordError)) throw failure;
+      outcome = { line, lastLine, error: failure.message };
+    }
+    yield outcome;
+  }
 }

@@ -12,7 +12,7 @@ import {
   insertIdentityRows,
   widenPageCache,
 } from './data.repository.js';
-import { createRecordPreparer, identityKey, type PreparedCustomer, RecordError } from './data-record.js';
+import { identityKey, type PreparedCustomer, type PreparedRecord, prepareRecords } from './data-record.js';
 import type { SourceRecord } from './source-reader.js';
 
 /** A line (or, in CSV, the lines of one customer) that was skipped, and why. */
@@ -138,73 +138,77 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     });
   }
 
-  return {
-    async importRecords(
-      actor: Actor,
-      records: AsyncIterable<SourceRecord>,
-      options: ImportOptions,
-    ): Promise<ImportSummary> {
-      const started = performance.now();
-      const prepare = createRecordPreparer(() => isoNow(clock));
-      const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-      const counts: ImportCounts = { customers: 0, identities: 0, skipped: 0 };
-      const badLines: BadLine[] = [];
-      const bad = (line: number, lastLine: number, message: string) => {
-        counts.skipped++;
-        const entry = { line, lastLine, message };
-        if (badLines.length < MAX_KEPT_BAD_LINES) badLines.push(entry);
-        options.onBadLine?.(entry);
-      };
+  /** Imports records that are already checked and normalized (see prepareRecords and prepared-source.ts). */
+  async function importPrepared(
+    actor: Actor,
+    records: AsyncIterable<PreparedRecord>,
+    options: ImportOptions,
+  ): Promise<ImportSummary> {
+    const started = performance.now();
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const counts: ImportCounts = { customers: 0, identities: 0, skipped: 0 };
+    const badLines: BadLine[] = [];
+    const bad = (line: number, lastLine: number, message: string) => {
+      counts.skipped++;
+      const entry = { line, lastLine, message };
+      if (badLines.length < MAX_KEPT_BAD_LINES) badLines.push(entry);
+      options.onBadLine?.(entry);
+    };
 
-      const flush = async (batch: Item[]) => {
-        const conflicts = await mapDbError(() => findConflicts(batch));
-        const accepted = batch.filter((item) => !conflicts.has(item));
-        for (const [item, problem] of conflicts) bad(item.line, item.lastLine, problem);
-        if (accepted.length === 0) return;
-        try {
-          await mapDbError(() => insert(actor, accepted, options.source));
-          count(accepted);
-        } catch (error) {
-          if (!isConflict(error)) throw error;
-          // Someone else wrote the same values meanwhile: one line at a time, so only theirs fail.
-          for (const item of accepted) {
-            try {
-              await mapDbError(() => insert(actor, [item], options.source));
-              count([item]);
-            } catch (lineError) {
-              if (!isConflict(lineError)) throw lineError;
-              bad(item.line, item.lastLine, 'conflicts with data written meanwhile (email, id or channel identity)');
-            }
+    const flush = async (batch: Item[]) => {
+      const conflicts = await mapDbError(() => findConflicts(batch));
+      const accepted = batch.filter((item) => !conflicts.has(item));
+      for (const [item, problem] of conflicts) bad(item.line, item.lastLine, problem);
+      if (accepted.length === 0) return;
+      try {
+        await mapDbError(() => insert(actor, accepted, options.source));
+        count(accepted);
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // Someone else wrote the same values meanwhile: one line at a time, so only theirs fail.
+        for (const item of accepted) {
+          try {
+            await mapDbError(() => insert(actor, [item], options.source));
+            count([item]);
+          } catch (lineError) {
+            if (!isConflict(lineError)) throw lineError;
+            bad(item.line, item.lastLine, 'conflicts with data written meanwhile (email, id or channel identity)');
           }
         }
-        options.onProgress?.(counts);
-      };
-      const count = (items: Item[]) => {
-        counts.customers += items.length;
-        for (const item of items) counts.identities += item.identities.length;
-      };
-
-      await mapDbError(() => widenPageCache(db));
-      let batch: Item[] = [];
-      for await (const record of records) {
-        if (record.error !== undefined) {
-          bad(record.line, record.lastLine, record.error);
-          continue;
-        }
-        try {
-          batch.push({ line: record.line, lastLine: record.lastLine, ...prepare(record.value) });
-        } catch (error) {
-          if (!(error instanceof RecordError)) throw error;
-          bad(record.line, record.lastLine, error.message);
-          continue;
-        }
-        if (batch.length >= batchSize) {
-          await flush(batch);
-          batch = [];
-        }
       }
-      if (batch.length > 0) await flush(batch);
-      return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
+      options.onProgress?.(counts);
+    };
+    const count = (items: Item[]) => {
+      counts.customers += items.length;
+      for (const item of items) counts.identities += item.identities.length;
+    };
+
+    await mapDbError(() => widenPageCache(db));
+    let batch: Item[] = [];
+    for await (const { line, lastLine, prepared, error } of records) {
+      if (!prepared) {
+        bad(line, lastLine, error ?? 'unreadable line');
+        continue;
+      }
+      batch.push({ line, lastLine, ...prepared });
+      if (batch.length >= batchSize) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await flush(batch);
+    return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
+  }
+
+  return {
+    importPrepared,
+    /** Reads, checks and imports in this thread. */
+    importRecords(actor: Actor, records: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportSummary> {
+      return importPrepared(
+        actor,
+        prepareRecords(records, () => isoNow(clock)),
+        options,
+      );
     },
   };
 }
