@@ -89,7 +89,13 @@ export function formatReport(report: BenchReport): string {
     `(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both. RSS: the server's peak during the run)`,
   );
   if (report.lookupHitToCeiling !== null) {
-    lines.push(`lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %`);
+    const perRound = (report.rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
+    lines.push(
+      `lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %` +
+        (perRound.length > 1
+          ? ` (round by round: ${perRound.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')})`
+          : ''),
+    );
   }
   if (report.lookupHitToFastApi !== null) {
     lines.push(`lookup hit / FastAPI + uvicorn lookup hit: ${report.lookupHitToFastApi.toFixed(1)} ×`);
@@ -98,4 +104,11 @@ export function formatReport(report: BenchReport): string {
     `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end; V8 heap in use at the end ${fixed(report.heapUsedMbAtEnd)} MB`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** lookup_hit requests/s over healthz requests/s within one round, or null if it lacks either. */
+export function ceilingRatio(round: ScenarioResult[]): number | null {
+  const ceiling = round.find((s) => s.name === 'healthz')?.requestsPerSecond;
+  const hit = round.find((s) => s.name === 'lookup_hit')?.requestsPerSecond;
+  return ceiling && hit !== undefined ? hit / ceiling : null;
 }

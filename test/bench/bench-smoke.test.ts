@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../bench/args.js';
-import type { BenchReport } from '../../bench/report.js';
+import { type BenchReport, ceilingRatio, formatReport } from '../../bench/report.js';
 import { DIALECTS, postgresUrl } from '../helpers/dialects.js';
 
 const run = promisify(execFile);
@@ -68,6 +68,13 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     expect(Object.keys(statuses.lookup_miss ?? {})).toEqual(['404']);
     expect(Object.keys(statuses.claim ?? {}).sort()).toEqual(['200', '201']);
     expect(report.lookupHitToCeiling).toBeGreaterThan(0);
+    // The table also gives the ratio of each round, whose two scenarios ran one after the other.
+    const ratios = (report.rounds ?? []).map(ceilingRatio);
+    expect(ratios).toHaveLength(2);
+    for (const ratio of ratios) expect(ratio).toBeGreaterThan(0);
+    const percents = ratios.map((ratio) => `${((ratio ?? 0) * 100).toFixed(1)} %`).join(', ');
+    expect(formatReport(report)).toContain(`lookup hit / ceiling: `);
+    expect(formatReport(report)).toContain(`(round by round: ${percents})`);
     expect(report.rssMb.peak).toBeGreaterThan(0);
   });
 });
