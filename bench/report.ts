@@ -32,6 +32,7 @@ const LABELS: Record<string, string> = {
   healthz: 'GET /healthz (ceiling)',
   lookup_hit: 'lookup, hit',
   lookup_hit_serial: 'lookup, hit, 1 connection',
+  lookup_hit_skewed: 'lookup, hit, skewed keys',
   lookup_miss: 'lookup, miss (404)',
   create_identity: 'create identity',
   claim: 'claim code + redeem (2 req)',

@@ -51,6 +51,35 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
 const lookupPath = (channel: string, externalId: string) =>
   `/v1/customers/lookup/identity?channel=${channel}&external_id=${encodeURIComponent(externalId)}`;
 
+/**
+ * Seeded identity numbers drawn as real traffic asks for people: a few often, most rarely. Ranks
+ * follow Zipf's law with exponent 1 (rank r is asked for in proportion to 1/r), and rank r is
+ * identity (r × 7,919,993 + 12,345) mod n, a fixed shuffle, so that the people asked for most are
+ * spread over the whole set rather than being the first ones, which the warm-up looked up.
+ */
+function zipfDraw(n: number): () => number {
+  const cumulative = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) {
+    sum += 1 / (r + 1);
+    cumulative[r] = sum;
+  }
+  let step = 7_919_993;
+  while (gcd(step, n) !== 1) step++;
+  return () => {
+    const target = Math.random() * sum;
+    let [low, high] = [0, n - 1];
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((cumulative[mid] as number) < target) low = mid + 1;
+      else high = mid;
+    }
+    return (low * step + 12_345) % n;
+  };
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /** What each scenario sends, and which statuses count as answers rather than errors. */
 function scenario(name: ScenarioName, ctx: ScenarioContext): { requests: Request[]; ok: number[] } {
   const runtime = { 'x-api-key': ctx.runtimeKey };
@@ -60,19 +89,22 @@ function scenario(name: ScenarioName, ctx: ScenarioContext): { requests: Request
       return { requests: [{ method: 'GET', path: '/healthz' }], ok: [200] };
     case 'lookup_hit':
     case 'lookup_hit_serial':
+    case 'lookup_hit_skewed': {
+      const draw = name === 'lookup_hit_skewed' ? zipfDraw(ctx.identities) : () => Math.random() * ctx.identities;
       return {
         requests: [
           {
             method: 'GET',
             headers: runtime,
             setupRequest: (req) => {
-              const key = seededKey(Math.floor(Math.random() * ctx.identities));
+              const key = seededKey(Math.floor(draw()));
               return { ...req, path: lookupPath(key.channel, key.externalId) };
             },
           },
         ],
         ok: [200],
       };
+    }
     case 'lookup_miss':
       return {
         requests: [

@@ -65,6 +65,7 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     // Lookups of seeded keys are found, misses are not, the claim chain both issues and redeems.
     const statuses = Object.fromEntries(report.scenarios.map((s) => [s.name, s.statuses]));
     expect(Object.keys(statuses.lookup_hit ?? {})).toEqual(['200']);
+    expect(Object.keys(statuses.lookup_hit_skewed ?? {})).toEqual(['200']);
     expect(Object.keys(statuses.lookup_miss ?? {})).toEqual(['404']);
     expect(Object.keys(statuses.claim ?? {}).sort()).toEqual(['200', '201']);
     expect(report.lookupHitToCeiling).toBeGreaterThan(0);
