@@ -54,8 +54,9 @@ const lookupPath = (channel: string, externalId: string) =>
 /**
  * Seeded identity numbers drawn as real traffic asks for people: a few often, most rarely. Ranks
  * follow Zipf's law with exponent 1 (rank r is asked for in proportion to 1/r), and rank r is
- * identity (r × 7,919,993 + 12,345) mod n, a fixed shuffle, so that the people asked for most are
- * spread over the whole set rather than being the first ones, which the warm-up looked up.
+ * identity (r × step + 12,345) mod n, step being 7,919,993 or the next number coprime with n: a
+ * fixed shuffle, so that the people asked for most are spread over the whole set rather than
+ * being the first ones, which the warm-up looked up.
  */
 function zipfDraw(n: number): () => number {
   const cumulative = new Float64Array(n);
