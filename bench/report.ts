@@ -107,7 +107,7 @@ export function formatReport(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** lookup_hit requests/s over healthz requests/s within one round, or null if it lacks either. */
+/** lookup_hit requests/s over healthz requests/s in one set of results (a round, or the medians); null if it lacks either. */
 export function ceilingRatio(round: ScenarioResult[]): number | null {
   const ceiling = round.find((s) => s.name === 'healthz')?.requestsPerSecond;
   const hit = round.find((s) => s.name === 'lookup_hit')?.requestsPerSecond;

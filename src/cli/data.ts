@@ -52,7 +52,6 @@ export async function importFile(
 
   const importer = createImportService({
     db: services.db.kysely,
-    clock: services.clock,
     uow: createUnitOfWork({ db: services.db.kysely, clock: services.clock, hub: services.hub, origin: randomUUID() }),
   });
   try {

@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTo, importFile } from '../../src/cli/data.js';
 import { cliActor } from '../../src/features/changes/changes.js';
 import { createUnitOfWork, type UnitOfWork } from '../../src/features/changes/unit-of-work.js';
+import { prepareRecords } from '../../src/features/data/data-record.js';
 import { createImportService } from '../../src/features/data/import.service.js';
 import { jsonLines } from '../../src/features/data/source-reader.js';
+import { isoNow } from '../../src/internal/clock.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
@@ -179,12 +181,12 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     const importer = createImportService({
       db: target.app.services.db.kysely,
       uow: racingUow,
-      clock: target.app.services.clock,
     });
     const text = ['2001', '2002', '2003'].map((id) =>
       JSON.stringify({ email: `race-${id}@example.com`, identities: [{ channel: 'telegram', external_id: id }] }),
     );
-    const summary = await importer.importRecords(cliActor, jsonLines(toLines(text)), { source: 'race' });
+    const records = prepareRecords(jsonLines(toLines(text)), () => isoNow(target.app.services.clock));
+    const summary = await importer.importPrepared(cliActor, records, { source: 'race' });
     expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 1 });
     expect(summary.badLines).toEqual([expect.objectContaining({ line: 2 })]);
     expect((await lookup(target.app, 'telegram', '2001')).status).toBe(200);

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { classifyDbError, mapDbError } from '../../db/errors.js';
-import { type Clock, isoNow } from '../../internal/clock.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import {
@@ -12,8 +11,7 @@ import {
   insertIdentityRows,
   widenPageCache,
 } from './data.repository.js';
-import { identityKey, type PreparedCustomer, type PreparedRecord, prepareRecords } from './data-record.js';
-import type { SourceRecord } from './source-reader.js';
+import { identityKey, type PreparedCustomer, type PreparedRecord } from './data-record.js';
 
 /** A line (or, in CSV, the lines of one customer) that was skipped, and why. */
 export interface BadLine {
@@ -61,8 +59,8 @@ export type ImportService = ReturnType<typeof createImportService>;
  * transaction and skipped; if a concurrent writer still wins a race, that batch is retried a line
  * at a time, so one conflict never costs the rest of its batch.
  */
-export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWork; clock: Clock }) {
-  const { db, uow, clock } = deps;
+export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWork }) {
+  const { db, uow } = deps;
 
   /** Lines of this batch that clash with the database or with an earlier line of the batch. */
   async function findConflicts(items: Item[]): Promise<Map<Item, string>> {
@@ -138,7 +136,10 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     });
   }
 
-  /** Imports records that are already checked and normalized (see prepareRecords and prepared-source.ts). */
+  /**
+   * Imports records that are already checked and normalized: from a file, by preparedRecordsOfFile
+   * (on a second thread); from memory, by prepareRecords.
+   */
   async function importPrepared(
     actor: Actor,
     records: AsyncIterable<PreparedRecord>,
@@ -200,17 +201,7 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
   }
 
-  return {
-    importPrepared,
-    /** Reads, checks and imports in this thread. */
-    importRecords(actor: Actor, records: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportSummary> {
-      return importPrepared(
-        actor,
-        prepareRecords(records, () => isoNow(clock)),
-        options,
-      );
-    },
-  };
+  return { importPrepared };
 }
 
 function conflictOf(

@@ -27,8 +27,8 @@ function startWorker(workerData: PrepareWorkerData): Worker {
 
 /**
  * A file's customers, read, checked and normalized on a worker thread while this thread writes
- * the previous ones: reading and checking is about a third of an import's work on one thread
- * (JSON parsing, validation, normalization, ids), and SQLite's writes are the rest.
+ * the previous ones: reading and checking is about a quarter of an import's work on one thread
+ * (JSON parsing, validation, normalization, ids; profiled), and SQLite's writes most of the rest.
  * From the TypeScript sources (tests, the bench) the worker runs them through tsx.
  */
 export async function* preparedRecordsOfFile(
@@ -53,6 +53,7 @@ export async function* preparedRecordsOfFile(
     failure ??= error;
     wakeUp();
   });
+  // After the last batch the thread ends by itself; that exit is only read if a batch is missing.
   worker.on('exit', (code) => {
     failure ??= new Error(`the import's reading thread stopped early (exit code ${code})`);
     wakeUp();
