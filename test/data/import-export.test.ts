@@ -162,17 +162,17 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
   });
 
   it('a batch that loses a race to another writer is retried line by line, so only the clashing line is lost', async () => {
-    let raced = false;
+    let calls = 0;
     const realUow = createUnitOfWork({
       db: target.app.services.db.kysely,
       clock: target.app.services.clock,
       hub: target.app.services.hub,
       origin: randomUUID(),
     });
-    // Another writer links telegram 2002 between the import's checks and its transaction.
+    // The batch goes in whole first and is refused (line 4 repeats line 1's email); its lines are
+    // then checked, and another writer links telegram 2002 between those checks and the transaction.
     const racingUow: UnitOfWork = async (actor, work) => {
-      if (!raced) {
-        raced = true;
+      if (++calls === 2) {
         const other = await createCustomer(target.app, { email: 'racer@example.com' });
         await createIdentity(target.app, other.id, { channel: 'telegram', external_id: '2002' });
       }
@@ -185,13 +185,29 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     const text = ['2001', '2002', '2003'].map((id) =>
       JSON.stringify({ email: `race-${id}@example.com`, identities: [{ channel: 'telegram', external_id: id }] }),
     );
+    text.push(JSON.stringify({ email: 'race-2001@example.com' }));
     const records = prepareRecords(jsonLines(toLines(text)), () => isoNow(target.app.services.clock));
     const summary = await importer.importPrepared(cliActor, records, { source: 'race' });
-    expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 1 });
-    expect(summary.badLines).toEqual([expect.objectContaining({ line: 2 })]);
+    expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 2 });
+    expect(summary.badLines).toEqual([
+      expect.objectContaining({ line: 4, message: expect.stringMatching(/race-2001@example.com already exists/) }),
+      expect.objectContaining({ line: 2, message: expect.stringMatching(/written meanwhile/) }),
+    ]);
     expect((await lookup(target.app, 'telegram', '2001')).status).toBe(200);
     expect((await lookup(target.app, 'telegram', '2003')).status).toBe(200);
     expect(await customerByEmail(target, 'race-2002@example.com')).toBeUndefined();
+    // The refused attempts left nothing behind, audit included: one event per line that went in.
+    const audit = await target.app.inject({ url: '/v1/audit?limit=200', headers: target.admin });
+    const imported = audit
+      .json<{ items: { action: string; after: Record<string, unknown> }[] }>()
+      .items.filter((e) => e.action === 'customers.imported' && e.after.source === 'race');
+    expect(imported.map((e) => e.after.lines)).toEqual(
+      expect.arrayContaining([
+        [1, 1],
+        [3, 3],
+      ]),
+    );
+    expect(imported).toHaveLength(2);
   });
 
   it('reads CSV: one row per identity, customer columns repeated, quoted fields, bad rows by line', async () => {

@@ -55,9 +55,10 @@ export type ImportService = ReturnType<typeof createImportService>;
  * Bulk import: every line is checked and normalized whole before anything is written, then
  * batches of customers go in one transaction each, with multi-row INSERTs and one audit event per
  * batch (not per row: a million rows of audit would double the import's cost and drown the
- * trail). Lines that conflict with the database or with earlier lines are found before the
- * transaction and skipped; if a concurrent writer still wins a race, that batch is retried a line
- * at a time, so one conflict never costs the rest of its batch.
+ * trail). A batch goes in as it is; if the database refuses it (a unique key taken), it is rolled
+ * back, the lines that conflict with the database or with earlier lines are found and skipped, and
+ * the rest goes in; if a concurrent writer still wins a race, that batch is retried a line at a
+ * time, so one conflict never costs the rest of its batch.
  */
 export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWork }) {
   const { db, uow } = deps;
@@ -157,6 +158,16 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     };
 
     const flush = async (batch: Item[]) => {
+      // Most batches clash with nothing: they go in at once. Only when the database refuses one (a
+      // line repeats another, or data already there) are its lines checked to find the culprits.
+      try {
+        await mapDbError(() => insert(actor, batch, options.source));
+        count(batch);
+        options.onProgress?.(counts);
+        return;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
       const conflicts = await mapDbError(() => findConflicts(batch));
       const accepted = batch.filter((item) => !conflicts.has(item));
       for (const [item, problem] of conflicts) bad(item.line, item.lastLine, problem);
