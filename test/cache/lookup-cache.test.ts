@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -264,5 +268,41 @@ describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('two replicas on on
       .execute();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await lookup(b, externalId)).body.display_name).toBeNull();
+  });
+});
+
+describe('an app and another process on one SQLite file (the command line, or a hand-made edit)', () => {
+  let app: FastifyInstance;
+  let other: SQLite.Database;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ids-cache-file-'));
+    const path = join(dir, 'ids.db');
+    const config = loadConfig({ DATABASE_URL: `sqlite:${path}`, BOOTSTRAP_API_KEY: ADMIN_KEY, ...LONG_TTLS });
+    app = await buildApp(config, { logger: false });
+    await app.ready();
+    // A connection of its own that commits without the app knowing, as another process does.
+    other = new SQLite(path);
+  });
+  afterAll(async () => {
+    other?.close();
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("drops its cached answers within 10 ms of another connection's commit (SQLite's data_version)", async () => {
+    const customer = await createCustomer(app);
+    const externalId = telegramId();
+    const identity = await createIdentity(app, customer.id, { channel: 'telegram', external_id: externalId });
+    await warm(app, externalId);
+    other.prepare('update identities set display_name = ? where id = ?').run('edited elsewhere', identity.id);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    expect((await lookup(app, externalId)).body.display_name).toBe('edited elsewhere');
+
+    await warm(app, externalId);
+    other.prepare('delete from identities where id = ?').run(identity.id);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    expect((await lookup(app, externalId)).status).toBe(404);
   });
 });
