@@ -25,7 +25,7 @@ export const EXIT_SKIPPED = 2;
 const where = (bad: BadLine) => (bad.lastLine > bad.line ? `lines ${bad.line}-${bad.lastLine}` : `line ${bad.line}`);
 
 /**
- * Reads a file into the database through the same rules as the API; usable without the CLI (bench).
+ * Reads a file into the database through the same rules as the API; usable without the CLI (tests).
  * The file is read and checked on a second thread while this one writes (prepared-source.ts).
  */
 export async function importFile(

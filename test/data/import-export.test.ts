@@ -210,6 +210,36 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     expect(imported).toHaveLength(2);
   });
 
+  it('reports progress after every batch, refused ones included, ending at the summary', async () => {
+    const taken = await createCustomer(target.app, { email: 'progress-taken@example.com' });
+    const line = (email: string) => JSON.stringify({ email, identities: [] });
+    const text = [line('p1@example.com'), line('p2@example.com'), line(taken.email), line('p1@example.com')];
+    text.push(line('p5@example.com'));
+    const importer = createImportService({
+      db: target.app.services.db.kysely,
+      uow: createUnitOfWork({
+        db: target.app.services.db.kysely,
+        clock: target.app.services.clock,
+        hub: target.app.services.hub,
+        origin: randomUUID(),
+      }),
+    });
+    const seen: unknown[] = [];
+    const records = prepareRecords(jsonLines(toLines(text)), () => isoNow(target.app.services.clock));
+    const summary = await importer.importPrepared(cliActor, records, {
+      source: 'progress',
+      batchSize: 2,
+      onProgress: (counts) => seen.push({ ...counts }),
+    });
+    // Batches: lines 1-2 (clean), 3-4 (both refused: taken, then a repeat of line 1), 5.
+    expect(seen).toEqual([
+      { customers: 2, identities: 0, skipped: 0 },
+      { customers: 2, identities: 0, skipped: 2 },
+      { customers: 3, identities: 0, skipped: 2 },
+    ]);
+    expect(summary).toMatchObject({ customers: 3, identities: 0, skipped: 2 });
+  });
+
   it('reads CSV: one row per identity, customer columns repeated, quoted fields, bad rows by line', async () => {
     const path = file('customers.csv', [
       'email,name,customer_metadata,channel,external_id,display_name,verified',

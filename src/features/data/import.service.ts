@@ -158,12 +158,15 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     };
 
     const flush = async (batch: Item[]) => {
+      await write(batch);
+      options.onProgress?.(counts);
+    };
+    const write = async (batch: Item[]) => {
       // Most batches clash with nothing: they go in at once. Only when the database refuses one (a
       // line repeats another, or data already there) are its lines checked to find the culprits.
       try {
         await mapDbError(() => insert(actor, batch, options.source));
         count(batch);
-        options.onProgress?.(counts);
         return;
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -188,7 +191,6 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
           }
         }
       }
-      options.onProgress?.(counts);
     };
     const count = (items: Item[]) => {
       counts.customers += items.length;
