@@ -91,8 +91,12 @@ export function formatReport(report: BenchReport): string {
   );
   if (report.lookupHitToCeiling !== null) {
     const perRound = (report.rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
+    const turns = report.scenarios.find((s) => s.name === 'lookup_hit')?.slices ?? 1;
     lines.push(
       `lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %` +
+        (turns > 1
+          ? `, the two measured in ${turns} turns each of ${fixed(settings.durationSeconds / turns, 1)} s`
+          : '') +
         (perRound.length > 1
           ? ` (round by round: ${perRound.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')})`
           : ''),

@@ -6,10 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import type { ImportSummary } from '../src/features/data/import.service.js';
 import { createServices } from '../src/services.js';
-import { parseBenchArgs } from './args.js';
+import { parseBenchArgs, type ScenarioName } from './args.js';
 import { createBenchDatabase } from './database.js';
 import { type BenchReport, ceilingRatio, formatReport } from './report.js';
-import { type Claimable, runScenario, type ScenarioContext, type ScenarioResult, warmUp } from './scenarios.js';
+import {
+  type Claimable,
+  runInTurns,
+  runScenario,
+  type ScenarioContext,
+  type ScenarioResult,
+  warmUp,
+} from './scenarios.js';
 import { writeClaimPoolFile, writeSeedFile } from './seed.js';
 import { checkFastApiInstalled, startFastApi, startServer } from './server-process.js';
 
@@ -90,6 +97,21 @@ async function heapUsedMb(url: string): Promise<number | null> {
   }
 }
 
+/**
+ * The scenarios in order, as steps: the ceiling and lookup hits (when both are asked for) make one
+ * step, where they are measured in turns (`runInTurns`), since the target is their ratio.
+ */
+function steps(names: ScenarioName[]): ScenarioName[][] {
+  const paired: ScenarioName[] = ['healthz', 'lookup_hit'];
+  const both = paired.every((name) => names.includes(name));
+  const result: ScenarioName[][] = [];
+  for (const name of names) {
+    if (!both || !paired.includes(name)) result.push([name]);
+    else if (name === names.find((n) => paired.includes(n))) result.push(names.filter((n) => paired.includes(n)));
+  }
+  return result;
+}
+
 /** The round whose requests/s is the median (the lower middle one for an even count). */
 function medianRound(rounds: (ScenarioResult | undefined)[]): ScenarioResult {
   const sorted = rounds.filter((r) => r !== undefined).sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
@@ -159,9 +181,11 @@ async function main() {
         await warmUp(ctx, warmed);
         await warmUp(ctx, warmed);
         const ran: ScenarioResult[] = [];
-        for (const name of args.scenarios) {
-          say(`running ${name} for ${args.durationSeconds} s${rounds} …`);
-          ran.push(await runScenario(name, ctx));
+        for (const step of steps(args.scenarios)) {
+          const how = step.length > 1 ? ' each, in turns' : '';
+          say(`running ${step.join(' and ')} for ${args.durationSeconds} s${how}${rounds} …`);
+          if (step.length > 1) ran.push(...(await runInTurns(step, ctx)));
+          else for (const name of step) ran.push(await runScenario(name, ctx));
         }
         allRounds.push(ran);
       }

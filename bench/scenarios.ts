@@ -21,6 +21,8 @@ export interface ScenarioResult {
   cacheHitPercent: number | null;
   /** The server's highest resident memory during the run, in MB (sampled every 200 ms). */
   serverRssPeakMb: number | null;
+  /** Turns it was measured in (see `runInTurns`); 1 when measured in one go. */
+  slices: number;
 }
 
 /** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
@@ -230,7 +232,23 @@ export async function warmUp(ctx: ScenarioContext, count: number): Promise<void>
   });
 }
 
-export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
+/** One autocannon run of a scenario, as measured, before it is summed up with others. */
+interface Measurement {
+  /** Statuses that count as answers rather than errors. */
+  ok: number[];
+  seconds: number;
+  times: number[];
+  statuses: Record<string, number>;
+  /** Connection errors and timeouts (statuses not counted as answers are added in `summarize`). */
+  errors: number;
+  serverCpuSeconds: number | null;
+  clientCpuSeconds: number;
+  cacheHits: number;
+  cacheMisses: number;
+  serverRssPeakMb: number | null;
+}
+
+async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number): Promise<Measurement> {
   const { requests, ok } = scenario(name, ctx);
   // Serial: one connection, one request after another, so that the percentiles show how long a
   // lookup takes rather than how long it queued behind 31 others at saturation (32 connections
@@ -249,7 +267,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   }, 200);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url: ctx.url, connections, duration: ctx.durationSeconds, requests, timeout: 10 },
+      { url: ctx.url, connections, duration: seconds, requests, timeout: 10 },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => {
@@ -258,32 +276,80 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   }).finally(() => clearInterval(sampler));
   const used = process.cpuUsage(client);
   const serverAfter = cpuSecondsOf(ctx.serverPid);
-  const sorted = Float64Array.from(times).sort();
+  const statuses: Record<string, number> = {};
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = stats?.count ?? 0;
+  const cacheAfter = await cacheCounts(ctx.url);
+  return {
+    ok,
+    seconds: result.duration,
+    times,
+    statuses,
+    errors: result.errors,
+    serverCpuSeconds: server === undefined || serverAfter === undefined ? null : serverAfter - server,
+    clientCpuSeconds: (used.user + used.system) / 1e6,
+    cacheHits: cacheAfter && cacheBefore ? cacheAfter.hit - cacheBefore.hit : 0,
+    cacheMisses: cacheAfter && cacheBefore ? cacheAfter.miss - cacheBefore.miss : 0,
+    serverRssPeakMb: rssPeak ?? null,
+  };
+}
+
+/** One scenario's figures from its measurements (one, or the slices of `runInTurns`). */
+function summarize(name: ScenarioName, parts: Measurement[]): ScenarioResult {
+  const ok = parts[0]?.ok ?? [];
+  const seconds = parts.reduce((sum, m) => sum + m.seconds, 0);
+  const sorted = Float64Array.from(parts.flatMap((m) => m.times)).sort();
   const percentile = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   const statuses: Record<string, number> = {};
-  let unexpected = 0;
-  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) {
-    const count = stats?.count ?? 0;
-    statuses[status] = count;
-    if (!ok.includes(Number(status))) unexpected += count;
+  for (const part of parts) {
+    for (const [status, count] of Object.entries(part.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
   }
   const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
-  const cacheAfter = await cacheCounts(ctx.url);
-  const hits = cacheAfter && cacheBefore ? cacheAfter.hit - cacheBefore.hit : 0;
-  const misses = cacheAfter && cacheBefore ? cacheAfter.miss - cacheBefore.miss : 0;
+  const unexpected = Object.entries(statuses)
+    .filter(([status]) => !ok.includes(Number(status)))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const hits = parts.reduce((sum, m) => sum + m.cacheHits, 0);
+  const misses = parts.reduce((sum, m) => sum + m.cacheMisses, 0);
+  const serverCpu = parts.every((m) => m.serverCpuSeconds !== null)
+    ? parts.reduce((sum, m) => sum + (m.serverCpuSeconds as number), 0) / seconds
+    : null;
+  const rssPeaks = parts.map((m) => m.serverRssPeakMb).filter((rss) => rss !== null);
   return {
     name,
-    requestsPerSecond: answered / result.duration,
+    requestsPerSecond: answered / seconds,
     p50Ms: percentile(50),
     p99Ms: percentile(99),
     requests: answered,
-    errors: result.errors + unexpected,
+    errors: parts.reduce((sum, m) => sum + m.errors, 0) + unexpected,
     statuses,
-    serverCpu: server === undefined || serverAfter === undefined ? null : (serverAfter - server) / result.duration,
-    clientCpu: (used.user + used.system) / 1e6 / result.duration,
+    serverCpu,
+    clientCpu: parts.reduce((sum, m) => sum + m.clientCpuSeconds, 0) / seconds,
     cacheHitPercent: hits + misses > 0 ? (100 * hits) / (hits + misses) : null,
-    serverRssPeakMb: rssPeak ?? null,
+    serverRssPeakMb: rssPeaks.length > 0 ? Math.max(...rssPeaks) : null,
+    slices: parts.length,
   };
+}
+
+export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
+  return summarize(name, [await measure(name, ctx, ctx.durationSeconds)]);
+}
+
+/** Seconds of each turn in `runInTurns` (about; a run's duration is cut into equal turns). */
+export const TURN_SECONDS = 2;
+
+/**
+ * Scenarios measured in turns (a, b, a, b, …, each turn about TURN_SECONDS, at least two turns
+ * each, ctx.durationSeconds in all for each), so that a slow or fast spell of a shared machine
+ * falls on all of them alike. For the ratio of two scenarios (lookups to the ceiling): measured
+ * one after the other for 10 s each, that ratio moved between 46 % and 116 % from round to round
+ * on this machine; in turns of 2 s, between 71 % and 80 % (2 December).
+ */
+export async function runInTurns(names: ScenarioName[], ctx: ScenarioContext): Promise<ScenarioResult[]> {
+  const turns = Math.max(2, Math.round(ctx.durationSeconds / TURN_SECONDS));
+  const parts = names.map((): Measurement[] => []);
+  for (let turn = 0; turn < turns; turn++) {
+    for (const [i, name] of names.entries()) parts[i]?.push(await measure(name, ctx, ctx.durationSeconds / turns));
+  }
+  return names.map((name, i) => summarize(name, parts[i] ?? []));
 }
 
 /** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI). */
