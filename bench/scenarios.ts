@@ -341,7 +341,7 @@ export const TURN_SECONDS = 2;
  * each, ctx.durationSeconds in all for each), so that a slow or fast spell of a shared machine
  * falls on all of them alike. For the ratio of two scenarios (lookups to the ceiling): measured
  * one after the other for 10 s each, that ratio moved between 46 % and 116 % from round to round
- * on this machine; in turns of 2 s, between 71 % and 80 % (2 December).
+ * on this machine; in turns of 2 s, between 71 % and 85 % (2 December).
  */
 export async function runInTurns(names: ScenarioName[], ctx: ScenarioContext): Promise<ScenarioResult[]> {
   const turns = Math.max(2, Math.round(ctx.durationSeconds / TURN_SECONDS));
