@@ -91,7 +91,7 @@ export function formatReport(report: BenchReport): string {
   );
   if (report.lookupHitToCeiling !== null) {
     const perRound = (report.rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
-    const turns = report.scenarios.find((s) => s.name === 'lookup_hit')?.slices ?? 1;
+    const turns = report.scenarios.find((s) => s.name === 'lookup_hit')?.turns ?? 1;
     lines.push(
       `lookup hit / ceiling: ${(report.lookupHitToCeiling * 100).toFixed(1)} %` +
         (turns > 1

@@ -22,7 +22,7 @@ export interface ScenarioResult {
   /** The server's highest resident memory during the run, in MB (sampled every 200 ms). */
   serverRssPeakMb: number | null;
   /** Turns it was measured in (see `runInTurns`); 1 when measured in one go. */
-  slices: number;
+  turns: number;
 }
 
 /** An identity that no code has been issued for yet: the claim scenario spends one per chain. */
@@ -293,7 +293,7 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
   };
 }
 
-/** One scenario's figures from its measurements (one, or the slices of `runInTurns`). */
+/** One scenario's figures from its measurements (one, or the turns of `runInTurns`). */
 function summarize(name: ScenarioName, parts: Measurement[]): ScenarioResult {
   const ok = parts[0]?.ok ?? [];
   const seconds = parts.reduce((sum, m) => sum + m.seconds, 0);
@@ -325,7 +325,7 @@ function summarize(name: ScenarioName, parts: Measurement[]): ScenarioResult {
     clientCpu: parts.reduce((sum, m) => sum + m.clientCpuSeconds, 0) / seconds,
     cacheHitPercent: hits + misses > 0 ? (100 * hits) / (hits + misses) : null,
     serverRssPeakMb: rssPeaks.length > 0 ? Math.max(...rssPeaks) : null,
-    slices: parts.length,
+    turns: parts.length,
   };
 }
 

@@ -57,6 +57,10 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
       expect(scenario.errors, `${scenario.name}: ${JSON.stringify(scenario.statuses)}`).toBe(0);
       expect(scenario.requests, scenario.name).toBeGreaterThan(0);
       expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);
+      // 2 s of requests for each, whether in one go or in turns (every turn counted).
+      const seconds = scenario.requests / scenario.requestsPerSecond;
+      expect(seconds, scenario.name).toBeGreaterThanOrEqual(1.9);
+      expect(seconds, scenario.name).toBeLessThan(2.6);
       expect(scenario.p50Ms, scenario.name).toBeGreaterThan(0);
       expect(scenario.p99Ms, scenario.name).toBeGreaterThanOrEqual(scenario.p50Ms);
       expect(scenario.serverRssPeakMb, scenario.name).toBeGreaterThan(0);
@@ -72,7 +76,7 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     // The ceiling and lookup hits are measured in turns (two of 1 s each here), every other
     // scenario in one go.
     for (const round of report.rounds ?? []) {
-      expect(round.map((s) => [s.name, s.slices])).toEqual(
+      expect(round.map((s) => [s.name, s.turns])).toEqual(
         SCENARIOS.map((name) => [name, name === 'healthz' || name === 'lookup_hit' ? 2 : 1]),
       );
     }
