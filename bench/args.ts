@@ -80,6 +80,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const scenarios = (values.scenarios?.split(',') ?? [...SCENARIOS]).map((s) => s.trim()) as ScenarioName[];
   const unknown = scenarios.filter((s) => !SCENARIOS.includes(s));
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n${USAGE}`);
+  const twice = scenarios.filter((s, i) => scenarios.indexOf(s) !== i);
+  if (twice.length > 0) throw new Error(`scenario(s) listed twice: ${[...new Set(twice)].join(', ')}\n${USAGE}`);
   const database = values.database;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
     throw new Error(`--database must be a postgres:// URL (SQLite is the default)\n${USAGE}`);

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, SCENARIOS } from '../../bench/args.js';
+
+describe('npm run bench: its options', () => {
+  it('runs every scenario by default, or the ones asked for, in that order', () => {
+    expect(parseBenchArgs([]).scenarios).toEqual([...SCENARIOS]);
+    expect(parseBenchArgs(['--scenarios', 'lookup_hit, healthz']).scenarios).toEqual(['lookup_hit', 'healthz']);
+  });
+
+  it('refuses an unknown scenario, one listed twice, and a database that is not PostgreSQL', () => {
+    expect(() => parseBenchArgs(['--scenarios', 'healthz,lookup'])).toThrow(/^unknown scenario\(s\): lookup\n/);
+    expect(() => parseBenchArgs(['--scenarios', 'healthz,lookup_hit,healthz'])).toThrow(
+      /^scenario\(s\) listed twice: healthz\n/,
+    );
+    expect(() => parseBenchArgs(['--database', 'mysql://x'])).toThrow(/^--database must be a postgres:\/\/ URL/);
+    expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(/^--rounds must be a positive number/);
+  });
+});
