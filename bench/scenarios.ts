@@ -334,7 +334,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
 }
 
 /** Seconds of each turn in `runInTurns` (about; a run's duration is cut into equal turns). */
-export const TURN_SECONDS = 2;
+const TURN_SECONDS = 2;
 
 /**
  * Scenarios measured in turns (a, b, a, b, …, each turn about TURN_SECONDS, at least two turns
@@ -345,11 +345,11 @@ export const TURN_SECONDS = 2;
  */
 export async function runInTurns(names: ScenarioName[], ctx: ScenarioContext): Promise<ScenarioResult[]> {
   const turns = Math.max(2, Math.round(ctx.durationSeconds / TURN_SECONDS));
-  const parts = names.map((): Measurement[] => []);
+  const runs = names.map((name) => ({ name, parts: [] as Measurement[] }));
   for (let turn = 0; turn < turns; turn++) {
-    for (const [i, name] of names.entries()) parts[i]?.push(await measure(name, ctx, ctx.durationSeconds / turns));
+    for (const run of runs) run.parts.push(await measure(run.name, ctx, ctx.durationSeconds / turns));
   }
-  return names.map((name, i) => summarize(name, parts[i] ?? []));
+  return runs.map((run) => summarize(run.name, run.parts));
 }
 
 /** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI). */
