@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { ChangeHub } from '../../src/features/changes/changes.js';
+import type { LookupRow } from '../../src/features/identities/identities.repository.js';
+import { LookupCache } from '../../src/features/identities/lookup-cache.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
@@ -139,6 +142,40 @@ describe('the lookup cache configuration', () => {
       ttlMs: 300_000,
       missTtlMs: 5_000,
     });
+  });
+});
+
+describe('the lookup cache TTLs', () => {
+  const row: LookupRow = {
+    identity_id: '011a42b9-62d7-49eb-8328-c2e454af88a1',
+    customer_id: '160c0c4b-9966-4dc1-a916-8407eb10d74e',
+    channel: 'telegram',
+    external_id: '12345',
+    instance_id: null,
+    display_name: 'Steve',
+    role_override: null,
+    verified_at: null,
+    customer_email: 'steve@acme.com',
+  };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps a found identity for the TTL and "nobody has it" for the miss TTL, then asks again', async () => {
+    // TTLs of whole seconds, so that lru-cache reuses its clock reading (ttlResolution 10 ms
+    // and 5 ms): the answers must still expire on time.
+    const cache = new LookupCache({ max: 10, ttlMs: 1_000, missTtlMs: 500 }, new ChangeHub());
+    cache.set('telegram', '12345', [row], cache.epoch());
+    cache.set('telegram', '404', [], cache.epoch());
+    expect(JSON.parse(cache.answer('telegram', '12345', undefined) ?? 'null')).toMatchObject({
+      customer_email: 'steve@acme.com',
+    });
+    expect(cache.answer('telegram', '404', undefined)).toBeNull();
+
+    await sleep(700);
+    expect(cache.answer('telegram', '404', undefined)).toBeUndefined(); // forgotten: the database is asked again
+    expect(cache.answer('telegram', '12345', undefined)).not.toBeUndefined();
+
+    await sleep(500);
+    expect(cache.answer('telegram', '12345', undefined)).toBeUndefined();
   });
 });
 

@@ -13,6 +13,13 @@ export interface LookupCacheOptions {
 
 const keyOf = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
 
+/**
+ * How long lru-cache may reuse its reading of the clock for TTL checks: a hundredth of the TTL,
+ * at most 100 ms. Its default (1 ms) sets a timer every millisecond that the cache is used, which
+ * took about 1 µs of every cached lookup at 6,000/s (CPU profile); 1 % of the TTL is not worth it.
+ */
+const ttlResolution = (ttlMs: number) => Math.max(1, Math.min(100, Math.floor(ttlMs / 100)));
+
 /** The answer of one scope: its instance id, and the lookup's response body as JSON text. */
 type ScopedAnswer = [instanceId: string | null, json: string];
 
@@ -58,10 +65,20 @@ export class LookupCache {
 
   constructor(options: LookupCacheOptions, hub: ChangeHub) {
     if (options.max > 0 && options.ttlMs > 0) {
-      this.#lru = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
+      this.#lru = new LRUCache({
+        max: options.max,
+        ttl: options.ttlMs,
+        ttlResolution: ttlResolution(options.ttlMs),
+        ttlAutopurge: false,
+      });
     }
     if (this.#lru && options.missTtlMs > 0) {
-      this.#misses = new LRUCache({ max: Math.ceil(options.max / 10), ttl: options.missTtlMs, ttlAutopurge: false });
+      this.#misses = new LRUCache({
+        max: Math.ceil(options.max / 10),
+        ttl: options.missTtlMs,
+        ttlResolution: ttlResolution(options.missTtlMs),
+        ttlAutopurge: false,
+      });
     }
     hub.subscribe((changes) => {
       if (changes.reset) this.clear();
