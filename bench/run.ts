@@ -8,7 +8,7 @@ import type { ImportSummary } from '../src/features/data/import.service.js';
 import { createServices } from '../src/services.js';
 import { parseBenchArgs, type ScenarioName } from './args.js';
 import { createBenchDatabase } from './database.js';
-import { type BenchReport, ceilingRatio, formatReport } from './report.js';
+import { type BenchReport, formatReport, headlineCeilingRatio } from './report.js';
 import {
   type Claimable,
   runInTurns,
@@ -243,7 +243,7 @@ async function main() {
       },
       scenarios: results,
       rounds: args.rounds > 1 ? allRounds : null,
-      lookupHitToCeiling: ceilingRatio(results),
+      lookupHitToCeiling: headlineCeilingRatio(results, args.rounds > 1 ? allRounds : null),
       fastapi,
       lookupHitToFastApi: fastapi && hit ? hit / fastapi.lookupHit.requestsPerSecond : null,
       rssMb: { afterStart: rss.afterStart, peak: rss.peak || null, end: rss.end },
