@@ -93,7 +93,7 @@ export function formatReport(report: BenchReport): string {
     `(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both. RSS: the server's peak during the run)`,
   );
   if (report.lookupHitToCeiling !== null) {
-    const perRound = (report.rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
+    const perRound = roundRatios(report.rounds);
     const turns = report.scenarios.find((s) => s.name === 'lookup_hit')?.turns ?? 1;
     const percent = (ratio: number | null) => (ratio === null ? '-' : `${(ratio * 100).toFixed(1)} %`);
     lines.push(
@@ -130,10 +130,12 @@ export function ceilingRatio(round: ScenarioResult[]): number | null {
  * round, chosen separately, and their ratio may pair a fast round with a slow one.
  */
 export function headlineCeilingRatio(scenarios: ScenarioResult[], rounds: ScenarioResult[][] | null): number | null {
-  const perRound = (rounds ?? [])
-    .map(ceilingRatio)
-    .filter((r): r is number => r !== null)
-    .sort((a, b) => a - b);
-  if (perRound.length > 1) return perRound[Math.floor((perRound.length - 1) / 2)] ?? null;
+  const sorted = roundRatios(rounds).sort((a, b) => a - b);
+  if (sorted.length > 1) return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
   return ceilingRatio(scenarios);
+}
+
+/** Each round's own ratio, in the order the rounds ran (rounds without both scenarios left out). */
+function roundRatios(rounds: ScenarioResult[][] | null): number[] {
+  return (rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
 }

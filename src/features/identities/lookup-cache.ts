@@ -20,6 +20,14 @@ const keyOf = (channel: string, externalId: string) => `${channel}\u0000${extern
  */
 const ttlResolution = (ttlMs: number) => Math.max(1, Math.min(100, Math.floor(ttlMs / 100)));
 
+/** lru-cache's options for one of the two caches: bounded, entries expire, nothing purged in the background. */
+const bounded = (max: number, ttlMs: number) => ({
+  max,
+  ttl: ttlMs,
+  ttlResolution: ttlResolution(ttlMs),
+  ttlAutopurge: false,
+});
+
 /** The answer of one scope: its instance id, and the lookup's response body as JSON text. */
 type ScopedAnswer = [instanceId: string | null, json: string];
 
@@ -65,20 +73,10 @@ export class LookupCache {
 
   constructor(options: LookupCacheOptions, hub: ChangeHub) {
     if (options.max > 0 && options.ttlMs > 0) {
-      this.#lru = new LRUCache({
-        max: options.max,
-        ttl: options.ttlMs,
-        ttlResolution: ttlResolution(options.ttlMs),
-        ttlAutopurge: false,
-      });
+      this.#lru = new LRUCache(bounded(options.max, options.ttlMs));
     }
     if (this.#lru && options.missTtlMs > 0) {
-      this.#misses = new LRUCache({
-        max: Math.ceil(options.max / 10),
-        ttl: options.missTtlMs,
-        ttlResolution: ttlResolution(options.missTtlMs),
-        ttlAutopurge: false,
-      });
+      this.#misses = new LRUCache(bounded(Math.ceil(options.max / 10), options.missTtlMs));
     }
     hub.subscribe((changes) => {
       if (changes.reset) this.clear();
