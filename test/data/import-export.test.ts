@@ -161,6 +161,21 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     expect((await lookup(target.app, 'telegram', '777')).body.customer_id).toBe(taken.id);
   });
 
+  it('reports a line holding U+0000 (which PostgreSQL cannot store) by its number and imports the rest', async () => {
+    const path = file('nul.jsonl', [
+      JSON.stringify({ email: 'nul-ok@example.com', identities: [{ channel: 'telegram', external_id: '5001' }] }),
+      JSON.stringify({ email: 'nul-bad@example.com', metadata: { note: 'a\u0000b' } }),
+      JSON.stringify({ email: 'nul-ok2@example.com', identities: [{ channel: 'telegram', external_id: '5003' }] }),
+    ]);
+    const summary = await importFile(target.app.services, path, { quiet: true });
+    expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 1 });
+    expect(summary.badLines).toEqual([
+      { line: 2, lastLine: 2, message: 'metadata.note: Value error, must not contain the NUL character (U+0000)' },
+    ]);
+    expect(await customerByEmail(target, 'nul-bad@example.com')).toBeUndefined();
+    expect((await lookup(target.app, 'telegram', '5003')).status).toBe(200);
+  });
+
   it('a batch that loses a race to another writer is retried line by line, so only the clashing line is lost', async () => {
     let calls = 0;
     const realUow = createUnitOfWork({

@@ -182,6 +182,71 @@ describe.each(DIALECTS)('input limits on $name', (dialect) => {
     expect(response.json().detail[0]).toMatchObject({ loc: ['header', 'content-type'] });
   });
 
+  it('refuses U+0000 in any query or body string, or object key, with a 422 naming where, and changes nothing', async () => {
+    // PostgreSQL cannot store it in text or jsonb; SQLite could: both refuse it alike.
+    const customer = await createCustomer(t.app, { email: 'nul@example.com', name: 'Before' });
+    const identity = await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: '4242' });
+    const nulError = (loc: (string | number)[], input: unknown) => ({
+      type: 'value_error',
+      loc,
+      msg: 'Value error, must not contain the NUL character (U+0000)',
+      input,
+    });
+    const cases: { request: Parameters<typeof t.app.inject>[0] & object; loc: (string | number)[]; input: unknown }[] =
+      [
+        { request: { url: '/v1/customers?email=%00' }, loc: ['query', 'email'], input: '\u0000' },
+        {
+          request: { url: '/v1/customers/lookup/identity?channel=telegram&external_id=42%0042' },
+          loc: ['query', 'external_id'],
+          input: '42\u000042',
+        },
+        {
+          request: { method: 'POST', url: '/v1/customers', payload: { email: 'nul2@example.com', name: 'a\u0000b' } },
+          loc: ['body', 'name'],
+          input: 'a\u0000b',
+        },
+        {
+          request: {
+            method: 'PATCH',
+            url: `/v1/customers/${customer.id}`,
+            payload: { name: 'After', metadata: { ok: [1, { 'k\u0000': true }] } },
+          },
+          loc: ['body', 'metadata', 'ok', 1, 'k\u0000'],
+          input: true,
+        },
+        {
+          request: {
+            method: 'PATCH',
+            url: `/v1/customers/${customer.id}/identities/${identity.id}`,
+            payload: { display_name: '\u0000' },
+          },
+          loc: ['body', 'display_name'],
+          input: '\u0000',
+        },
+        {
+          request: {
+            method: 'POST',
+            url: `/v1/customers/${customer.id}/identities`,
+            payload: { channel: 'telegram', external_id: '4243\u0000' },
+          },
+          loc: ['body', 'external_id'],
+          input: '4243\u0000',
+        },
+      ];
+    for (const { request, loc, input } of cases) {
+      const response = await t.app.inject({ ...request, headers: t.admin });
+      expect(response.statusCode, JSON.stringify(request)).toBe(422);
+      expect(response.json()).toEqual({ detail: [nulError(loc, input)] });
+    }
+    const after = await t.app.inject({ url: `/v1/customers/${customer.id}`, headers: t.admin });
+    expect(after.json()).toMatchObject({ name: 'Before', metadata: {} });
+    const identities = await t.app.inject({ url: `/v1/customers/${customer.id}/identities`, headers: t.admin });
+    expect(identities.json()).toHaveLength(1);
+    expect(identities.json()[0].display_name).toBeNull();
+    const listed = await t.app.inject({ url: '/v1/customers?email=nul2@example.com', headers: t.admin });
+    expect(listed.json().items).toEqual([]);
+  });
+
   it('answers a malformed request line with 400 in the contract shape', async () => {
     const answer = await rawRequest(port, 'THIS IS NOT HTTP\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

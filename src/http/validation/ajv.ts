@@ -79,5 +79,51 @@ export function createValidatorCompiler(): FastifySchemaCompiler<any> {
   const strict = makeAjv({ coerceTypes: false });
   const coercing = makeAjv({ coerceTypes: true });
   return ({ schema, httpPart }) =>
-    httpPart === 'body' ? strict.compile(laxBooleans(schema) as object) : coercing.compile(schema as object);
+    refusingNul(
+      httpPart === 'body' ? strict.compile(laxBooleans(schema) as object) : coercing.compile(schema as object),
+    );
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** The JSON pointer of the first string (value or key) in `data` that holds U+0000, if any. */
+export function findNul(data: unknown, path = ''): string | undefined {
+  if (typeof data === 'string') return data.includes('\u0000') ? path : undefined;
+  if (data === null || typeof data !== 'object') return undefined;
+  for (const key in data) {
+    const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (key.includes('\u0000')) return at;
+    const found = findNul((data as Record<string, unknown>)[key], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL cannot store U+0000 in text or jsonb (SQLite can), so a request that carries one is
+ * refused on both stores alike, as a validation error, before anything reads or writes it.
+ */
+function refusingNul(validate: Validator): Validator {
+  const checked: Validator = (data) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    const at = findNul(data);
+    if (at === undefined) {
+      checked.errors = null;
+      return true;
+    }
+    checked.errors = [
+      {
+        keyword: 'x-no-nul',
+        instancePath: at,
+        schemaPath: '#',
+        message: 'must not contain the NUL character (U+0000)',
+        params: {},
+      },
+    ];
+    return false;
+  };
+  return checked;
 }
