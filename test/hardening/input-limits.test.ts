@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
@@ -192,47 +193,46 @@ describe.each(DIALECTS)('input limits on $name', (dialect) => {
       msg: 'Value error, must not contain the NUL character (U+0000)',
       input,
     });
-    const cases: { request: Parameters<typeof t.app.inject>[0] & object; loc: (string | number)[]; input: unknown }[] =
-      [
-        { request: { url: '/v1/customers?email=%00' }, loc: ['query', 'email'], input: '\u0000' },
-        {
-          request: { url: '/v1/customers/lookup/identity?channel=telegram&external_id=42%0042' },
-          loc: ['query', 'external_id'],
-          input: '42\u000042',
+    const cases: { request: InjectOptions; loc: (string | number)[]; input: unknown }[] = [
+      { request: { url: '/v1/customers?email=%00' }, loc: ['query', 'email'], input: '\u0000' },
+      {
+        request: { url: '/v1/customers/lookup/identity?channel=telegram&external_id=42%0042' },
+        loc: ['query', 'external_id'],
+        input: '42\u000042',
+      },
+      {
+        request: { method: 'POST', url: '/v1/customers', payload: { email: 'nul2@example.com', name: 'a\u0000b' } },
+        loc: ['body', 'name'],
+        input: 'a\u0000b',
+      },
+      {
+        request: {
+          method: 'PATCH',
+          url: `/v1/customers/${customer.id}`,
+          payload: { name: 'After', metadata: { ok: [1, { 'k\u0000': true }] } },
         },
-        {
-          request: { method: 'POST', url: '/v1/customers', payload: { email: 'nul2@example.com', name: 'a\u0000b' } },
-          loc: ['body', 'name'],
-          input: 'a\u0000b',
+        loc: ['body', 'metadata', 'ok', 1, 'k\u0000'],
+        input: true,
+      },
+      {
+        request: {
+          method: 'PATCH',
+          url: `/v1/customers/${customer.id}/identities/${identity.id}`,
+          payload: { display_name: '\u0000' },
         },
-        {
-          request: {
-            method: 'PATCH',
-            url: `/v1/customers/${customer.id}`,
-            payload: { name: 'After', metadata: { ok: [1, { 'k\u0000': true }] } },
-          },
-          loc: ['body', 'metadata', 'ok', 1, 'k\u0000'],
-          input: true,
+        loc: ['body', 'display_name'],
+        input: '\u0000',
+      },
+      {
+        request: {
+          method: 'POST',
+          url: `/v1/customers/${customer.id}/identities`,
+          payload: { channel: 'telegram', external_id: '4243\u0000' },
         },
-        {
-          request: {
-            method: 'PATCH',
-            url: `/v1/customers/${customer.id}/identities/${identity.id}`,
-            payload: { display_name: '\u0000' },
-          },
-          loc: ['body', 'display_name'],
-          input: '\u0000',
-        },
-        {
-          request: {
-            method: 'POST',
-            url: `/v1/customers/${customer.id}/identities`,
-            payload: { channel: 'telegram', external_id: '4243\u0000' },
-          },
-          loc: ['body', 'external_id'],
-          input: '4243\u0000',
-        },
-      ];
+        loc: ['body', 'external_id'],
+        input: '4243\u0000',
+      },
+    ];
     for (const { request, loc, input } of cases) {
       const response = await t.app.inject({ ...request, headers: t.admin });
       expect(response.statusCode, JSON.stringify(request)).toBe(422);
