@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashesEqual } from '../../src/features/claims/claims.js';
+import { isApiPath } from '../../src/http/plugins/security-headers.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { sqlite } from '../helpers/dialects.js';
 
@@ -67,14 +68,66 @@ describe('security headers', () => {
     expect(init.body).not.toContain('validator.swagger.io');
   });
 
-  it('sends the usual hardening headers on API responses too', async () => {
-    for (const url of ['/v1/customers', '/healthz', '/openapi.json']) {
-      const response = await t.app.inject({ url, headers: t.admin });
+  it("sends data's share of helmet's headers on API answers, errors included, and a policy that allows nothing", async () => {
+    const requests = [
+      { url: '/v1/customers', headers: t.admin },
+      { url: '/v1/customers' }, // 401
+      { url: '/v1/customers/lookup/identity?channel=telegram&external_id=404404', headers: t.admin }, // 404
+      { url: '/v1/no-such-route', headers: t.admin },
+      { url: '/healthz' },
+      { url: '/readyz?verbose=1' },
+      { url: '/metrics' },
+      { url: '/openapi.json' },
+    ];
+    for (const request of requests) {
+      const response = await t.app.inject(request);
+      expect(response.statusCode, request.url).toBeLessThan(500);
+      expect(response.headers['content-security-policy'], request.url).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(response.headers['referrer-policy']).toBe('no-referrer');
       expect(response.headers['strict-transport-security']).toMatch(/max-age=/);
+      expect(response.headers['cross-origin-resource-policy']).toBe('same-origin');
+      // Headers that only mean something for a page a browser renders.
+      for (const name of [
+        'cross-origin-opener-policy',
+        'origin-agent-cluster',
+        'x-dns-prefetch-control',
+        'x-xss-protection',
+      ]) {
+        expect(response.headers[name], `${request.url} ${name}`).toBeUndefined();
+      }
       expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it("sends helmet's whole set on pages: the dashboard, its assets, /docs", async () => {
+    for (const url of ['/', '/docs', '/docs/static/swagger-initializer.js']) {
+      const response = await t.app.inject({ url });
+      expect(response.statusCode, url).toBe(200);
+      expectStrictPolicy(response.headers['content-security-policy']);
+      expect(response.headers['cross-origin-opener-policy'], url).toBe('same-origin');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['strict-transport-security']).toMatch(/max-age=/);
+    }
+  });
+
+  it('tells data paths from pages by the path alone', () => {
+    for (const url of [
+      '/v1/customers',
+      '/v1/customers?email=a',
+      '/healthz',
+      '/healthz?x=1',
+      '/readyz',
+      '/metrics',
+      '/openapi.json',
+    ]) {
+      expect(isApiPath(url), url).toBe(true);
+    }
+    for (const url of ['/', '/docs', '/docs/json', '/v1', '/v1x/a', '/healthzz', '/index.html', '/assets/app.js?v1/']) {
+      expect(isApiPath(url), url).toBe(false);
     }
   });
 

@@ -58,12 +58,48 @@ export function securityHeaders(): [name: string, value: string][] {
   return [...headers];
 }
 
-/** Helmet's headers on every response, and a limit on query strings. */
+/** The policy of an answer that is data, not a page: it may load nothing and be framed by nobody. */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/** Of helmet's headers, those that mean something for data (OWASP's REST Security Cheat Sheet). */
+const API_HEADER_NAMES = new Set([
+  'cross-origin-resource-policy',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+]);
+
+/**
+ * The headers of machine-readable answers (the API, health, metrics, the OpenAPI document):
+ * helmet's that apply to data, with a policy that allows nothing. The others (opener and agent
+ * cluster isolation, DNS prefetching, IE's download and XSS filters, Flash's cross-domain
+ * policies) only mean something for a page a browser renders; leaving them out makes every API
+ * answer some 550 bytes shorter.
+ */
+export function apiSecurityHeaders(): [name: string, value: string][] {
+  return securityHeaders()
+    .map(([name, value]): [string, string] =>
+      name === 'content-security-policy' ? [name, API_CONTENT_SECURITY_POLICY] : [name, value],
+    )
+    .filter(([name]) => name === 'content-security-policy' || API_HEADER_NAMES.has(name));
+}
+
+/** Paths whose answers are data; everything else (the dashboard, /docs) is a page. */
+export function isApiPath(url: string): boolean {
+  if (url.startsWith('/v1/')) return true;
+  const end = url.indexOf('?');
+  const path = end < 0 ? url : url.slice(0, end);
+  return path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json';
+}
+
+/** Helmet's headers on every response (a page's or the API's set), and a limit on query strings. */
 async function securityHeadersPlugin(app: FastifyInstance) {
-  const headers = securityHeaders();
+  const pageHeaders = securityHeaders();
+  const apiHeaders = apiSecurityHeaders();
   // On the raw response, as helmet does: a route may still set its own (the docs page's policy).
-  app.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.raw.setHeader(name, value);
+  app.addHook('onRequest', (request, reply, done) => {
+    for (const [name, value] of isApiPath(request.url) ? apiHeaders : pageHeaders) reply.raw.setHeader(name, value);
     done();
   });
 
