@@ -87,14 +87,23 @@ export function createValidatorCompiler(): FastifySchemaCompiler<any> {
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** The JSON pointer of the first string (value or key) in `data` that holds U+0000, if any. */
-export function findNul(data: unknown, path = ''): string | undefined {
-  if (typeof data === 'string') return data.includes('\u0000') ? path : undefined;
+function findNul(data: unknown): string | undefined {
+  return nulPath(data)
+    ?.map((part) => `/${part.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+    .join('');
+}
+
+/** The keys down to the first U+0000 (built only when there is one: this runs on every request). */
+function nulPath(data: unknown): string[] | undefined {
+  if (typeof data === 'string') return data.includes('\u0000') ? [] : undefined;
   if (data === null || typeof data !== 'object') return undefined;
   for (const key in data) {
-    const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    if (key.includes('\u0000')) return at;
-    const found = findNul((data as Record<string, unknown>)[key], at);
-    if (found !== undefined) return found;
+    if (key.includes('\u0000')) return [key];
+    const below = nulPath((data as Record<string, unknown>)[key]);
+    if (below !== undefined) {
+      below.unshift(key);
+      return below;
+    }
   }
   return undefined;
 }
