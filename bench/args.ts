@@ -7,9 +7,12 @@ export const SCENARIOS = [
   'lookup_miss',
   'create_identity',
   'claim',
-  // Last: it caches answers late in a round, which a short TTL (the smoke test's) would see expire
-  // during the next round's uniform lookups, after that round's warm-up.
+  // Last, these two: they cache answers late in a round (what the warm-up stored has expired by
+  // then under a short TTL, the smoke test's), and an answer cached in the middle of a round
+  // would expire during the next round's uniform lookups, after that round's warm-up.
   'lookup_hit_skewed',
+  // After lookup_hit: it asks for half of the rate lookup_hit made in the same round.
+  'lookup_hit_paced',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -82,6 +85,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n${USAGE}`);
   const twice = scenarios.filter((s, i) => scenarios.indexOf(s) !== i);
   if (twice.length > 0) throw new Error(`scenario(s) listed twice: ${[...new Set(twice)].join(', ')}\n${USAGE}`);
+  const paced = scenarios.indexOf('lookup_hit_paced');
+  if (paced >= 0 && !scenarios.slice(0, paced).includes('lookup_hit')) {
+    throw new Error(`lookup_hit_paced asks for half of lookup_hit's rate: list lookup_hit before it\n${USAGE}`);
+  }
   const database = values.database;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
     throw new Error(`--database must be a postgres:// URL (SQLite is the default)\n${USAGE}`);

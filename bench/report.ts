@@ -35,6 +35,7 @@ const LABELS: Record<string, string> = {
   healthz: 'GET /healthz (ceiling)',
   lookup_hit: 'lookup, hit',
   lookup_hit_serial: 'lookup, hit, 1 connection',
+  lookup_hit_paced: 'lookup, hit, paced at 50 %',
   lookup_hit_skewed: 'lookup, hit, skewed keys',
   lookup_miss: 'lookup, miss (404)',
   create_identity: 'create identity',
@@ -92,6 +93,11 @@ export function formatReport(report: BenchReport): string {
   lines.push(
     `(CPU: seconds of CPU per second of the run; the machine has ${machine.cpus} cores for both. RSS: the server's peak during the run)`,
   );
+  if (report.scenarios.some((s) => s.name === 'lookup_hit_paced')) {
+    lines.push(
+      `(paced: ${settings.connections} connections, requests at a steady half of the req/s "lookup, hit" made flat out in the same round, sent in 1 ms batches)`,
+    );
+  }
   if (report.lookupHitToCeiling !== null) {
     const perRound = roundRatios(report.rounds);
     const turns = report.scenarios.find((s) => s.name === 'lookup_hit')?.turns ?? 1;

@@ -97,6 +97,9 @@ async function heapUsedMb(url: string): Promise<number | null> {
   }
 }
 
+/** lookup_hit_paced asks for this share of the rate lookup_hit made flat out in the same round. */
+const PACED_SHARE = 0.5;
+
 /**
  * The scenarios in order, as steps: the ceiling and lookup hits (when both are asked for) make one
  * step, where they are measured in turns (`runInTurns`), since the target is their ratio.
@@ -186,6 +189,8 @@ async function main() {
           say(`running ${step.join(' and ')} for ${args.durationSeconds} s${how}${rounds} …`);
           if (step.length > 1) ran.push(...(await runInTurns(step, ctx)));
           else for (const name of step) ran.push(await runScenario(name, ctx));
+          const flatOut = ran.find((r) => r.name === 'lookup_hit');
+          if (flatOut) ctx.pacedRate = Math.max(1, Math.round(flatOut.requestsPerSecond * PACED_SHARE));
         }
         allRounds.push(ran);
       }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { ScenarioName } from './args.js';
+import { pacedRun } from './paced.js';
 import { seededKey, TELEGRAM_MISS_BASE } from './seed.js';
 import { rssMbOf } from './server-process.js';
 
@@ -45,6 +46,8 @@ export interface ScenarioContext {
   customerIds: string[];
   /** Filled by the create scenario and the seed; drained by the claim scenario. */
   claimable: Claimable[];
+  /** Requests/s that lookup_hit_paced asks for (half of what lookup_hit made flat out in the same round). */
+  pacedRate?: number | undefined;
 }
 
 type Request = autocannon.Request;
@@ -92,6 +95,7 @@ function scenario(name: ScenarioName, ctx: ScenarioContext): { requests: Request
       return { requests: [{ method: 'GET', path: '/healthz' }], ok: [200] };
     case 'lookup_hit':
     case 'lookup_hit_serial':
+    case 'lookup_hit_paced':
     case 'lookup_hit_skewed': {
       const draw = name === 'lookup_hit_skewed' ? zipfDraw(ctx.identities) : () => Math.random() * ctx.identities;
       return {
@@ -265,25 +269,18 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
     const rss = rssMbOf(ctx.serverPid);
     if (rss !== undefined) rssPeak = Math.max(rssPeak ?? 0, rss);
   }, 200);
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      { url: ctx.url, connections, duration: seconds, requests, timeout: 10 },
-      (error, done) => (error ? reject(error) : resolve(done)),
-    );
-    instance.on('response', (_client, _status, _bytes, responseTime) => {
-      times.push(responseTime);
-    });
-  }).finally(() => clearInterval(sampler));
+  const result = await (name === 'lookup_hit_paced'
+    ? paced(requests, ctx, seconds)
+    : flatOut(requests, ctx.url, connections, seconds, times)
+  ).finally(() => clearInterval(sampler));
   const used = process.cpuUsage(client);
   const serverAfter = cpuSecondsOf(ctx.serverPid);
-  const statuses: Record<string, number> = {};
-  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = stats?.count ?? 0;
   const cacheAfter = await cacheCounts(ctx.url);
   return {
     ok,
-    seconds: result.duration,
-    times,
-    statuses,
+    seconds: result.seconds,
+    times: result.times ?? times,
+    statuses: result.statuses,
     errors: result.errors,
     serverCpuSeconds: server === undefined || serverAfter === undefined ? null : serverAfter - server,
     clientCpuSeconds: (used.user + used.system) / 1e6,
@@ -291,6 +288,46 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
     cacheMisses: cacheAfter && cacheBefore ? cacheAfter.miss - cacheBefore.miss : 0,
     serverRssPeakMb: rssPeak ?? null,
   };
+}
+
+type Run = Pick<Measurement, 'seconds' | 'statuses' | 'errors'> & { times?: number[] };
+
+/** autocannon, flat out: each connection sends its next request as soon as the last is answered. */
+async function flatOut(
+  requests: Request[],
+  url: string,
+  connections: number,
+  seconds: number,
+  times: number[],
+): Promise<Run> {
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration: seconds, requests, timeout: 10 }, (error, done) =>
+      error ? reject(error) : resolve(done),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => {
+      times.push(responseTime);
+    });
+  });
+  const statuses: Record<string, number> = {};
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = stats?.count ?? 0;
+  return { seconds: result.duration, statuses, errors: result.errors };
+}
+
+/** The lookups of `requests` at ctx.pacedRate, steadily (see paced.ts). */
+async function paced(requests: Request[], ctx: ScenarioContext, seconds: number): Promise<Run> {
+  const [request] = requests;
+  const setup = request?.setupRequest;
+  if (!request || typeof setup !== 'function' || !ctx.pacedRate) {
+    throw new Error('lookup_hit_paced needs the rate of lookup_hit first');
+  }
+  return pacedRun({
+    url: ctx.url,
+    connections: ctx.connections,
+    rate: ctx.pacedRate,
+    seconds,
+    headers: (request.headers ?? {}) as Record<string, string>,
+    nextPath: () => (setup(request, {}) as { path: string }).path,
+  });
 }
 
 /** One scenario's figures from its measurements (one, or the turns of `runInTurns`). */

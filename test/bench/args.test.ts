@@ -12,6 +12,11 @@ describe('npm run bench: its options', () => {
     expect(() => parseBenchArgs(['--scenarios', 'healthz,lookup_hit,healthz'])).toThrow(
       /^scenario\(s\) listed twice: healthz\n/,
     );
+    expect(() => parseBenchArgs(['--scenarios', 'lookup_hit_paced'])).toThrow(/^lookup_hit_paced asks for half/);
+    expect(() => parseBenchArgs(['--scenarios', 'lookup_hit_paced,lookup_hit'])).toThrow(
+      /^lookup_hit_paced asks for half/,
+    );
+    expect(parseBenchArgs(['--scenarios', 'lookup_hit,healthz,lookup_hit_paced']).scenarios).toHaveLength(3);
     expect(() => parseBenchArgs(['--database', 'mysql://x'])).toThrow(/^--database must be a postgres:\/\/ URL/);
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(/^--rounds must be a positive number/);
   });
