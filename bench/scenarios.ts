@@ -258,9 +258,6 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
   // lookup takes rather than how long it queued behind 31 others at saturation (32 connections
   // at 10,000 requests/s wait 3.2 ms on average, by Little's law, whatever the server does).
   const connections = name === 'lookup_hit_serial' ? 1 : ctx.connections;
-  // autocannon's own histogram counts whole milliseconds; the targets are about fractions of one,
-  // so every response time (in ms, from hrtime) is kept here, a few MB for a run.
-  const times: number[] = [];
   const cacheBefore = await cacheCounts(ctx.url);
   const client = process.cpuUsage();
   const server = cpuSecondsOf(ctx.serverPid);
@@ -271,7 +268,7 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
   }, 200);
   const result = await (name === 'lookup_hit_paced'
     ? paced(requests, ctx, seconds)
-    : flatOut(requests, ctx.url, connections, seconds, times)
+    : flatOut(requests, ctx.url, connections, seconds)
   ).finally(() => clearInterval(sampler));
   const used = process.cpuUsage(client);
   const serverAfter = cpuSecondsOf(ctx.serverPid);
@@ -279,7 +276,7 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
   return {
     ok,
     seconds: result.seconds,
-    times: result.times ?? times,
+    times: result.times,
     statuses: result.statuses,
     errors: result.errors,
     serverCpuSeconds: server === undefined || serverAfter === undefined ? null : serverAfter - server,
@@ -290,16 +287,13 @@ async function measure(name: ScenarioName, ctx: ScenarioContext, seconds: number
   };
 }
 
-type Run = Pick<Measurement, 'seconds' | 'statuses' | 'errors'> & { times?: number[] };
+type Run = Pick<Measurement, 'seconds' | 'times' | 'statuses' | 'errors'>;
 
 /** autocannon, flat out: each connection sends its next request as soon as the last is answered. */
-async function flatOut(
-  requests: Request[],
-  url: string,
-  connections: number,
-  seconds: number,
-  times: number[],
-): Promise<Run> {
+async function flatOut(requests: Request[], url: string, connections: number, seconds: number): Promise<Run> {
+  // autocannon's own histogram counts whole milliseconds; the targets are about fractions of one,
+  // so every response time (in ms, from hrtime) is kept here, a few MB for a run.
+  const times: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: seconds, requests, timeout: 10 }, (error, done) =>
       error ? reject(error) : resolve(done),
@@ -310,7 +304,7 @@ async function flatOut(
   });
   const statuses: Record<string, number> = {};
   for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = stats?.count ?? 0;
-  return { seconds: result.duration, statuses, errors: result.errors };
+  return { seconds: result.duration, times, statuses, errors: result.errors };
 }
 
 /** The lookups of `requests` at ctx.pacedRate, steadily (see paced.ts). */
