@@ -40,7 +40,11 @@ interface Connection {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-/** Length of the first whole HTTP response in `buffer` and its status, or undefined if it is not all there yet. */
+/**
+ * Length of the first whole HTTP response in `buffer` and its status, or undefined if it is not
+ * all there yet. Bodies are read by Content-Length, which every answer of the service has (it
+ * never sends chunked bodies).
+ */
 export function firstResponse(buffer: Buffer): { length: number; status: number } | undefined {
   const end = buffer.indexOf(HEADER_END);
   if (end < 0) return undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashesEqual } from '../../src/features/claims/claims.js';
-import { isApiPath } from '../../src/http/plugins/security-headers.js';
+import { isApiPath } from '../../src/http/plugins/dashboard.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { sqlite } from '../helpers/dialects.js';
 
@@ -124,10 +124,20 @@ describe('security headers', () => {
       '/readyz',
       '/metrics',
       '/openapi.json',
+      '/v1',
     ]) {
       expect(isApiPath(url), url).toBe(true);
     }
-    for (const url of ['/', '/docs', '/docs/json', '/v1', '/v1x/a', '/healthzz', '/index.html', '/assets/app.js?v1/']) {
+    for (const url of [
+      '/',
+      '/docs',
+      '/docs/json',
+      '/docs/static/index.css',
+      '/v1x/a',
+      '/healthzz',
+      '/index.html',
+      '/assets/app.js?v1/',
+    ]) {
       expect(isApiPath(url), url).toBe(false);
     }
   });

@@ -4,8 +4,17 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
+/** Paths whose answers are data rather than pages: the API, health, metrics, the OpenAPI document. */
+const DATA_PATHS = ['/v1', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+
 /** Paths that belong to the API and its tools: the dashboard never answers for them. */
-export const RESERVED_PATHS = ['/v1', '/docs', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+export const RESERVED_PATHS = [...DATA_PATHS, '/docs'];
+
+/** Whether a path is one of `prefixes` or below one; the prefixes with their slash built once. */
+function under(prefixes: readonly string[]): (path: string) => boolean {
+  const below = prefixes.map((prefix) => `${prefix}/`);
+  return (path) => prefixes.includes(path) || below.some((prefix) => path.startsWith(prefix));
+}
 
 /** `dist/dashboard` at the package root, from both `src/http/plugins` (tsx, tests) and `dist/http/plugins`. */
 export const DEFAULT_DASHBOARD_ROOT = fileURLToPath(new URL('../../../dist/dashboard/', import.meta.url));
@@ -26,8 +35,14 @@ const NOT_BUILT_PAGE = `<!doctype html>
 </html>
 `;
 
-export function isReserved(path: string): boolean {
-  return RESERVED_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+export const isReserved = under(RESERVED_PATHS);
+
+const isDataPath = under(DATA_PATHS);
+
+/** Whether a request's URL (query string and all) asks for data; everything else is a page. */
+export function isApiPath(url: string): boolean {
+  const end = url.indexOf('?');
+  return isDataPath(end < 0 ? url : url.slice(0, end));
 }
 
 /** `/customers/abc` is a page of the app; `/favicon.ico` or `/app.js.map` is a missing file. */

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
 import { DomainError } from '../../internal/errors.js';
+import { isApiPath } from './dashboard.js';
 
 /** Longer query strings are refused: no route of ours needs more, and parsing them costs. */
 export const MAX_QUERY_BYTES = 4_096;
@@ -59,7 +60,7 @@ export function securityHeaders(): [name: string, value: string][] {
 }
 
 /** The policy of an answer that is data, not a page: it may load nothing and be framed by nobody. */
-export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
 /** Of helmet's headers, those that mean something for data (OWASP's REST Security Cheat Sheet). */
 const API_HEADER_NAMES = new Set([
@@ -77,20 +78,12 @@ const API_HEADER_NAMES = new Set([
  * policies) only mean something for a page a browser renders; leaving them out makes every API
  * answer some 550 bytes shorter.
  */
-export function apiSecurityHeaders(): [name: string, value: string][] {
+function apiSecurityHeaders(): [name: string, value: string][] {
   return securityHeaders()
     .map(([name, value]): [string, string] =>
       name === 'content-security-policy' ? [name, API_CONTENT_SECURITY_POLICY] : [name, value],
     )
     .filter(([name]) => name === 'content-security-policy' || API_HEADER_NAMES.has(name));
-}
-
-/** Paths whose answers are data; everything else (the dashboard, /docs) is a page. */
-export function isApiPath(url: string): boolean {
-  if (url.startsWith('/v1/')) return true;
-  const end = url.indexOf('?');
-  const path = end < 0 ? url : url.slice(0, end);
-  return path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json';
 }
 
 /** Helmet's headers on every response (a page's or the API's set), and a limit on query strings. */
