@@ -45,7 +45,8 @@ const USAGE = `usage: npm run bench -- [options]
   --log-level L      the server's LOG_LEVEL (default info, as in production; request lines go to /dev/null)
   --cpu-prof DIR     write the server's CPU profile (node --cpu-prof) into DIR
   --batch-size N     customers per import transaction while seeding
-  --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only)
+  --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only),
+                     in turns with lookup_hit in every round
   --server-node-options "…"  node flags for the server, after npm start's own, e.g. --max-old-space-size=160
   --rounds N         run the scenarios N times, in turn, and report each one's median round (default 1)
   --json             print JSON instead of a table`;
@@ -93,6 +94,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
     throw new Error(`--database must be a postgres:// URL (SQLite is the default)\n${USAGE}`);
   }
+  const compareFastApi = values['compare-fastapi'] ?? false;
+  if (compareFastApi && database !== undefined) {
+    throw new Error(`--compare-fastapi runs on the SQLite file only (FastAPI reads it directly)\n${USAGE}`);
+  }
+  if (compareFastApi && !scenarios.includes('lookup_hit')) {
+    throw new Error(`--compare-fastapi measures FastAPI's lookups in turns with lookup_hit: list lookup_hit\n${USAGE}`);
+  }
   return {
     identities: Math.round(positive('identities', values.identities, 100_000)),
     durationSeconds: positive('duration', values.duration, 10),
@@ -102,7 +110,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     scenarios,
     logLevel: values['log-level'] ?? 'info',
     cpuProf: values['cpu-prof'],
-    compareFastApi: values['compare-fastapi'] ?? false,
+    compareFastApi,
     serverNodeOptions: values['server-node-options'],
     rounds: Math.round(positive('rounds', values.rounds, 1)),
     batchSize:

@@ -22,9 +22,16 @@ export interface BenchReport {
    * rounds' own ratios (see `headlineCeilingRatio`).
    */
   lookupHitToCeiling: number | null;
-  /** The same lookup scenario on bench/fastapi/app.py, with --compare-fastapi. */
-  fastapi: { lookupHit: ScenarioResult; rssMb: number | null } | null;
-  /** Our lookup_hit requests/s divided by FastAPI's. */
+  /**
+   * The same lookup scenario on bench/fastapi/app.py, with --compare-fastapi: measured in turns
+   * with our lookup_hit in every round; `lookupHit` is its median round, `rounds` all of them
+   * (when there was more than one; absent from reports of before 3 December, measured once).
+   */
+  fastapi: { lookupHit: ScenarioResult; rssMb: number | null; rounds?: ScenarioResult[] | null } | null;
+  /**
+   * Our lookup_hit requests/s divided by FastAPI's: with several rounds, the median of the rounds'
+   * own ratios (see `headlineFastApiRatio`).
+   */
   lookupHitToFastApi: number | null;
   rssMb: { afterStart: number | null; peak: number | null; end: number | null };
   /** V8 heap in use after the last scenario (the caches live there). */
@@ -114,7 +121,15 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (report.lookupHitToFastApi !== null) {
-    lines.push(`lookup hit / FastAPI + uvicorn lookup hit: ${report.lookupHitToFastApi.toFixed(1)} ×`);
+    const perRound = fastApiRoundRatios(report.rounds, report.fastapi?.rounds);
+    const turns = report.fastapi?.lookupHit.turns ?? 1;
+    const times = (ratio: number | null) => (ratio === null ? '-' : `${ratio.toFixed(1)} ×`);
+    lines.push(
+      `lookup hit / FastAPI + uvicorn lookup hit: ${times(report.lookupHitToFastApi)}` +
+        (perRound.length > 1 ? `, the median round's` : '') +
+        (turns > 1 ? `, the two measured in ${turns} turns each` : '') +
+        (perRound.length > 1 ? ` (round by round: ${perRound.map(times).join(', ')})` : ''),
+    );
   }
   lines.push(
     `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end; V8 heap in use at the end ${fixed(report.heapUsedMbAtEnd)} MB`,
@@ -136,9 +151,43 @@ export function ceilingRatio(round: ScenarioResult[]): number | null {
  * round, chosen separately, and their ratio may pair a fast round with a slow one.
  */
 export function headlineCeilingRatio(scenarios: ScenarioResult[], rounds: ScenarioResult[][] | null): number | null {
-  const sorted = roundRatios(rounds).sort((a, b) => a - b);
-  if (sorted.length > 1) return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
-  return ceilingRatio(scenarios);
+  const ratios = roundRatios(rounds);
+  return ratios.length > 1 ? median(ratios) : ceilingRatio(scenarios);
+}
+
+/** The median of some numbers (the lower middle one for an even count); null for none. */
+function median(values: number[]): number | null {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
+
+const lookupRate = (round: ScenarioResult[]) => round.find((s) => s.name === 'lookup_hit')?.requestsPerSecond;
+
+/**
+ * Our lookup hits over FastAPI's, the way `headlineCeilingRatio` does it: with several rounds, the
+ * median of the rounds' own ratios (the two took turns within each round); else the ratio of the
+ * one measurement of each.
+ */
+export function headlineFastApiRatio(
+  scenarios: ScenarioResult[],
+  rounds: ScenarioResult[][] | null,
+  fastapi: BenchReport['fastapi'],
+): number | null {
+  if (!fastapi) return null;
+  const ratios = fastApiRoundRatios(rounds, fastapi.rounds);
+  if (ratios.length > 1) return median(ratios);
+  const ours = lookupRate(scenarios);
+  return ours === undefined ? null : ours / fastapi.lookupHit.requestsPerSecond;
+}
+
+/** Each round's own ratio of our lookup hits to FastAPI's, in the order the rounds ran. */
+function fastApiRoundRatios(rounds: ScenarioResult[][] | null, fastApiRounds: ScenarioResult[] | null | undefined) {
+  if (!rounds || !fastApiRounds || rounds.length !== fastApiRounds.length) return [];
+  return rounds.flatMap((round, i) => {
+    const ours = lookupRate(round);
+    const theirs = fastApiRounds[i]?.requestsPerSecond;
+    return ours !== undefined && theirs ? [ours / theirs] : [];
+  });
 }
 
 /** Each round's own ratio, in the order the rounds ran (rounds without both scenarios left out). */

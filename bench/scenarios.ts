@@ -367,18 +367,25 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
 /** Seconds of each turn in `runInTurns` (about; a run's duration is cut into equal turns). */
 const TURN_SECONDS = 2;
 
+/** A scenario to measure on a server: ours (the usual ctx), or FastAPI's with a ctx of its own. */
+export interface TurnTaker {
+  name: ScenarioName;
+  ctx: ScenarioContext;
+}
+
 /**
  * Scenarios measured in turns (a, b, a, b, …, each turn about TURN_SECONDS, at least two turns
- * each, ctx.durationSeconds in all for each), so that a slow or fast spell of a shared machine
- * falls on all of them alike. For the ratio of two scenarios (lookups to the ceiling): measured
- * one after the other for 10 s each, that ratio moved between 46 % and 116 % from round to round
- * on this machine; in turns of 2 s, between 71 % and 85 % (2 December).
+ * each, `seconds` in all for each), so that a slow or fast spell of a shared machine falls on all
+ * of them alike. For the ratio of two scenarios (lookups to the ceiling): measured one after the
+ * other for 10 s each, that ratio moved between 46 % and 116 % from round to round on this
+ * machine; in turns of 2 s, between 71 % and 85 % (2 December). The takers may be on different
+ * servers (our lookups and FastAPI's), each with its own ctx; results come in the takers' order.
  */
-export async function runInTurns(names: ScenarioName[], ctx: ScenarioContext): Promise<ScenarioResult[]> {
-  const turns = Math.max(2, Math.round(ctx.durationSeconds / TURN_SECONDS));
-  const runs = names.map((name) => ({ name, parts: [] as Measurement[] }));
+export async function runInTurns(takers: TurnTaker[], seconds: number): Promise<ScenarioResult[]> {
+  const turns = Math.max(2, Math.round(seconds / TURN_SECONDS));
+  const runs = takers.map((taker) => ({ ...taker, parts: [] as Measurement[] }));
   for (let turn = 0; turn < turns; turn++) {
-    for (const run of runs) run.parts.push(await measure(run.name, ctx, ctx.durationSeconds / turns));
+    for (const run of runs) run.parts.push(await measure(run.name, run.ctx, seconds / turns));
   }
   return runs.map((run) => summarize(run.name, run.parts));
 }

@@ -20,4 +20,15 @@ describe('npm run bench: its options', () => {
     expect(() => parseBenchArgs(['--database', 'mysql://x'])).toThrow(/^--database must be a postgres:\/\/ URL/);
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(/^--rounds must be a positive number/);
   });
+
+  it('compares with FastAPI on SQLite only, and only when lookup hits are measured (in turns with them)', () => {
+    expect(parseBenchArgs(['--compare-fastapi']).compareFastApi).toBe(true);
+    expect(parseBenchArgs(['--compare-fastapi', '--scenarios', 'lookup_hit']).scenarios).toEqual(['lookup_hit']);
+    expect(() => parseBenchArgs(['--compare-fastapi', '--database', 'postgres://x/y'])).toThrow(
+      /^--compare-fastapi runs on the SQLite file only/,
+    );
+    expect(() => parseBenchArgs(['--compare-fastapi', '--scenarios', 'healthz,lookup_miss'])).toThrow(
+      /^--compare-fastapi measures FastAPI's lookups in turns with lookup_hit/,
+    );
+  });
 });

@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../bench/args.js';
 import { type BenchReport, ceilingRatio, formatReport } from '../../bench/report.js';
+import type { ScenarioResult } from '../../bench/scenarios.js';
 import { DIALECTS, postgresUrl } from '../helpers/dialects.js';
 
 const run = promisify(execFile);
@@ -103,4 +104,67 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     expect(report.lookupHitToCeiling).toBe(Math.min(...ratios.map(Number)));
     expect(report.rssMb.peak).toBeGreaterThan(0);
   });
+});
+
+const inCi = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
+const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const fastApiInstalled = spawnSync(python, ['-c', 'import fastapi, uvicorn']).status === 0;
+
+// Debian's python3-fastapi and python3-uvicorn: .ci/run installs them, so in CI this never skips
+// (without them the command fails, and so does the test); elsewhere it runs where they are.
+describe('npm run bench --compare-fastapi', () => {
+  it.runIf(fastApiInstalled || inCi)(
+    "measures FastAPI's lookups in turns with ours, in every round, and leads with the median round's ratio",
+    { timeout: 180_000 },
+    async () => {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'bench/run.ts',
+          '--identities',
+          '200',
+          '--duration',
+          '2',
+          '--connections',
+          '8',
+          '--rounds',
+          '2',
+          '--scenarios',
+          'healthz,lookup_hit',
+          '--compare-fastapi',
+          '--json',
+        ],
+        { timeout: 170_000, maxBuffer: 10 * 1024 * 1024 },
+      );
+      const report = JSON.parse(stdout) as BenchReport;
+      const fastApiRounds = report.fastapi?.rounds ?? [];
+      expect(fastApiRounds).toHaveLength(2);
+      expect(report.fastapi?.lookupHit).toBeDefined();
+      for (const [i, theirs] of fastApiRounds.entries()) {
+        // FastAPI answered every seeded key, in two turns of 1 s like ours in the same round;
+        // it has no cache and no /metrics, which tells its figures from ours.
+        expect(theirs.name).toBe('lookup_hit');
+        expect(Object.keys(theirs.statuses)).toEqual(['200']);
+        expect(theirs.errors).toBe(0);
+        expect(theirs.turns).toBe(2);
+        expect(theirs.requests / theirs.requestsPerSecond).toBeGreaterThanOrEqual(1.9);
+        expect(theirs.cacheHitPercent).toBeNull();
+        const ours = report.rounds?.[i]?.find((s) => s.name === 'lookup_hit') as ScenarioResult;
+        expect(ours.turns).toBe(2);
+        expect(ours.cacheHitPercent).toBe(100);
+      }
+      expect(report.fastapi?.rssMb).toBeGreaterThan(0);
+      // The lower of the two rounds' own ratios (the median of two), which the table prints.
+      const ratios = fastApiRounds.map(
+        (theirs, i) =>
+          (report.rounds?.[i]?.find((s) => s.name === 'lookup_hit')?.requestsPerSecond ?? 0) / theirs.requestsPerSecond,
+      );
+      expect(report.lookupHitToFastApi).toBe(Math.min(...ratios));
+      expect(formatReport(report)).toContain(
+        `lookup hit / FastAPI + uvicorn lookup hit: ${Math.min(...ratios).toFixed(1)} ×, the median round's, the two measured in 2 turns each (round by round: ${ratios.map((r) => `${r.toFixed(1)} ×`).join(', ')})`,
+      );
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioName } from '../../bench/args.js';
-import { type BenchReport, formatReport, headlineCeilingRatio } from '../../bench/report.js';
+import { type BenchReport, formatReport, headlineCeilingRatio, headlineFastApiRatio } from '../../bench/report.js';
 import type { ScenarioResult } from '../../bench/scenarios.js';
 
 const result = (name: ScenarioName, requestsPerSecond: number): ScenarioResult => ({
@@ -63,5 +63,56 @@ describe('npm run bench: the lookup / ceiling ratio it leads with', () => {
       "lookup hit / ceiling: 82.0 %, the median round's, the two measured in 5 turns each of 2.0 s " +
         "(round by round: 82.0 %, 90.0 %, 74.0 %; the table's two median rows give 76.2 %)",
     );
+  });
+});
+
+describe('npm run bench --compare-fastapi: the ratio to FastAPI', () => {
+  // FastAPI's lookups took their turns with ours in each round: 1,230 / 900 / 1,300 req/s, so
+  // that the rounds' own ratios are 10.0 ×, 11.0 × and 7.4 ×.
+  const fastApiRounds = [result('lookup_hit', 1_230), result('lookup_hit', 900), result('lookup_hit', 1_300)];
+  const fastapi = { lookupHit: result('lookup_hit', 1_230), rssMb: 100, rounds: fastApiRounds };
+
+  it("is the median of the rounds' own ratios, as the ceiling ratio is", () => {
+    // (Our median row over FastAPI's median row would say 9,900 / 1,230 = 8.0 ×.)
+    expect(headlineFastApiRatio(medians, rounds, fastapi)).toBeCloseTo(12_300 / 1_230, 10);
+    expect(
+      headlineFastApiRatio(medians, rounds.slice(0, 2), { ...fastapi, rounds: fastApiRounds.slice(0, 2) }),
+    ).toBeCloseTo(10, 10);
+    // One round, or a report without FastAPI's rounds (those of before 3 December): the two rows.
+    expect(headlineFastApiRatio(medians, null, { ...fastapi, rounds: null })).toBeCloseTo(9_900 / 1_230, 10);
+    expect(headlineFastApiRatio(medians, rounds, { lookupHit: fastapi.lookupHit, rssMb: null })).toBeCloseTo(
+      9_900 / 1_230,
+      10,
+    );
+    expect(headlineFastApiRatio(medians, rounds, null)).toBeNull();
+  });
+
+  it('prints every round, and FastAPI as a row of the table', () => {
+    const report: BenchReport = {
+      machine: { cpus: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', loadAverage: [1, 1, 1] },
+      settings: {
+        database: 'sqlite',
+        identities: 100_000,
+        warmUpLookups: 100_000,
+        serverNodeOptions: null,
+        durationSeconds: 10,
+        connections: 32,
+        rounds: 3,
+      },
+      seed: { customers: 50_000, identities: 100_000, seconds: 2, identitiesPerSecond: 50_000 },
+      scenarios: medians,
+      rounds,
+      lookupHitToCeiling: headlineCeilingRatio(medians, rounds),
+      fastapi,
+      lookupHitToFastApi: headlineFastApiRatio(medians, rounds, fastapi),
+      rssMb: { afterStart: 110, peak: 200, end: 190 },
+      heapUsedMbAtEnd: 80,
+    };
+    const text = formatReport(report);
+    expect(text).toContain(
+      "lookup hit / FastAPI + uvicorn lookup hit: 10.0 ×, the median round's, the two measured in 5 turns each " +
+        '(round by round: 10.0 ×, 11.0 ×, 7.4 ×)',
+    );
+    expect(text).toMatch(/^FastAPI \+ uvicorn: lookup, hit +1230 /m);
   });
 });
