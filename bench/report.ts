@@ -7,6 +7,8 @@ export interface BenchReport {
     identities: number;
     /** Lookups of distinct seeded keys before measuring (min(identities, cache size)). */
     warmUpLookups: number;
+    /** The server's LOOKUP_CACHE_TTL_SECONDS (absent from reports of before 3 December: the default 300). */
+    cacheTtlSeconds?: number;
     serverNodeOptions: string | null;
     durationSeconds: number;
     connections: number;
@@ -61,6 +63,7 @@ export function formatReport(report: BenchReport): string {
       (settings.rounds > 1
         ? `median of ${settings.rounds} rounds, each after ${settings.warmUpLookups} warm-up lookups`
         : `after ${settings.warmUpLookups} warm-up lookups`) +
+      (settings.cacheTtlSeconds !== undefined ? `, answers cached ${settings.cacheTtlSeconds} s` : '') +
       (settings.serverNodeOptions ? `, server node flags ${settings.serverNodeOptions}` : ''),
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `seed (import): ${seed.customers} customers, ${seed.identities} identities in ${seed.seconds.toFixed(2)} s = ${fixed(seed.identitiesPerSecond)} identities/s`,
