@@ -8,35 +8,27 @@ import { DIALECTS, postgresUrl } from '../helpers/dialects.js';
 
 const run = promisify(execFile);
 
+/** The benchmark command, small and short (200 identities, 2 rounds of 2 s, 8 connections), as JSON. */
+async function smallBench(args: string[], env: Record<string, string | undefined>): Promise<BenchReport> {
+  const options = ['--identities', '200', '--duration', '2', '--connections', '8', '--rounds', '2', '--json'];
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...options, ...args], {
+    timeout: 170_000,
+    maxBuffer: 10 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
+  return JSON.parse(stdout) as BenchReport;
+}
+
 // The benchmark command itself, small and short, so that it cannot rot: every scenario runs and
 // answers without errors. How fast is the benchmark's business, not the test's.
 describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
   it('seeds, serves and measures every scenario, and prints JSON', { timeout: 180_000 }, async () => {
     const database = dialect.name === 'postgres' ? ['--database', postgresUrl as string] : [];
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bench/run.ts',
-        '--identities',
-        '200',
-        '--duration',
-        '2',
-        '--connections',
-        '8',
-        '--rounds',
-        '2',
-        '--json',
-        ...database,
-      ],
-      // Cached answers live 13 s here, less than a round (about 18 s, the warm-up's two passes
-      // 2 s of it), so each round must warm the cache up again; a round's uniform lookups end
-      // about 6 s after its warm-up starts, and what the round before re-cached (its skewed and
-      // paced lookups, 14–18 s into it) lives until after them.
-      { timeout: 170_000, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, LOOKUP_CACHE_TTL_SECONDS: '13' } },
-    );
-    const report = JSON.parse(stdout) as BenchReport;
+    // Cached answers live 13 s here, less than a round (about 18 s, the warm-up's two passes
+    // 2 s of it), so each round must warm the cache up again; a round's uniform lookups end
+    // about 6 s after its warm-up starts, and what the round before re-cached (its skewed and
+    // paced lookups, 14–18 s into it) lives until after them.
+    const report = await smallBench(database, { LOOKUP_CACHE_TTL_SECONDS: '13' });
 
     // The environment's TTL reaches the server (the bench's own hour is only a default).
     expect(report.settings).toMatchObject({ database: dialect.name, identities: 200, cacheTtlSeconds: 13 });
@@ -118,28 +110,9 @@ describe('npm run bench --compare-fastapi', () => {
     "measures FastAPI's lookups in turns with ours, in every round, and leads with the median round's ratio",
     { timeout: 180_000 },
     async () => {
-      const { stdout } = await run(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'bench/run.ts',
-          '--identities',
-          '200',
-          '--duration',
-          '2',
-          '--connections',
-          '8',
-          '--rounds',
-          '2',
-          '--scenarios',
-          'healthz,lookup_hit',
-          '--compare-fastapi',
-          '--json',
-        ],
-        { timeout: 170_000, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, LOOKUP_CACHE_TTL_SECONDS: undefined } },
-      );
-      const report = JSON.parse(stdout) as BenchReport;
+      const report = await smallBench(['--scenarios', 'healthz,lookup_hit', '--compare-fastapi'], {
+        LOOKUP_CACHE_TTL_SECONDS: undefined,
+      });
       // Without LOOKUP_CACHE_TTL_SECONDS the bench gives the server an hour, so that the first
       // warm-up's answers outlive the run.
       expect(report.settings.cacheTtlSeconds).toBe(3_600);

@@ -28,6 +28,27 @@ const rounds = [
 // Each scenario's median round, chosen separately: healthz from the third, lookup_hit from the second.
 const medians = [result('healthz', 13_000), result('lookup_hit', 9_900)];
 
+/** A report of a 3-round run at 100,000 identities with the rounds above. */
+const reportOf = (fastApi: Pick<BenchReport, 'fastapi' | 'lookupHitToFastApi'>): BenchReport => ({
+  machine: { cpus: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', loadAverage: [1, 1, 1] },
+  settings: {
+    database: 'sqlite',
+    identities: 100_000,
+    warmUpLookups: 100_000,
+    serverNodeOptions: null,
+    durationSeconds: 10,
+    connections: 32,
+    rounds: 3,
+  },
+  seed: { customers: 50_000, identities: 100_000, seconds: 2, identitiesPerSecond: 50_000 },
+  scenarios: medians,
+  rounds,
+  lookupHitToCeiling: headlineCeilingRatio(medians, rounds),
+  ...fastApi,
+  rssMb: { afterStart: 110, peak: 200, end: 190 },
+  heapUsedMbAtEnd: 80,
+});
+
 describe('npm run bench: the lookup / ceiling ratio it leads with', () => {
   it("is the median of the rounds' own ratios, not the ratio of two medians from different rounds", () => {
     // (The two median rows would say 9,900 / 13,000 = 76.2 %.)
@@ -39,26 +60,7 @@ describe('npm run bench: the lookup / ceiling ratio it leads with', () => {
   });
 
   it('prints it with every round and the two median rows, so that a reader sees both', () => {
-    const report: BenchReport = {
-      machine: { cpus: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', loadAverage: [1, 1, 1] },
-      settings: {
-        database: 'sqlite',
-        identities: 100_000,
-        warmUpLookups: 100_000,
-        serverNodeOptions: null,
-        durationSeconds: 10,
-        connections: 32,
-        rounds: 3,
-      },
-      seed: { customers: 50_000, identities: 100_000, seconds: 2, identitiesPerSecond: 50_000 },
-      scenarios: medians,
-      rounds,
-      lookupHitToCeiling: headlineCeilingRatio(medians, rounds),
-      fastapi: null,
-      lookupHitToFastApi: null,
-      rssMb: { afterStart: 110, peak: 200, end: 190 },
-      heapUsedMbAtEnd: 80,
-    };
+    const report = reportOf({ fastapi: null, lookupHitToFastApi: null });
     expect(formatReport(report)).toContain(
       "lookup hit / ceiling: 82.0 %, the median round's, the two measured in 5 turns each of 2.0 s " +
         "(round by round: 82.0 %, 90.0 %, 74.0 %; the table's two median rows give 76.2 %)",
@@ -88,26 +90,7 @@ describe('npm run bench --compare-fastapi: the ratio to FastAPI', () => {
   });
 
   it('prints every round, and FastAPI as a row of the table', () => {
-    const report: BenchReport = {
-      machine: { cpus: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', loadAverage: [1, 1, 1] },
-      settings: {
-        database: 'sqlite',
-        identities: 100_000,
-        warmUpLookups: 100_000,
-        serverNodeOptions: null,
-        durationSeconds: 10,
-        connections: 32,
-        rounds: 3,
-      },
-      seed: { customers: 50_000, identities: 100_000, seconds: 2, identitiesPerSecond: 50_000 },
-      scenarios: medians,
-      rounds,
-      lookupHitToCeiling: headlineCeilingRatio(medians, rounds),
-      fastapi,
-      lookupHitToFastApi: headlineFastApiRatio(medians, rounds, fastapi),
-      rssMb: { afterStart: 110, peak: 200, end: 190 },
-      heapUsedMbAtEnd: 80,
-    };
+    const report = reportOf({ fastapi, lookupHitToFastApi: headlineFastApiRatio(medians, rounds, fastapi) });
     const text = formatReport(report);
     expect(text).toContain(
       "lookup hit / FastAPI + uvicorn lookup hit: 10.0 ×, the median round's, the two measured in 5 turns each " +
