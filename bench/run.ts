@@ -236,9 +236,8 @@ async function main() {
       clearInterval(sampler);
       rss.end = server.rssMb() ?? null;
       rss.peak = Math.max(rss.peak, rss.end ?? 0, ...allRounds.flat().map((r) => r.serverRssPeakMb ?? 0));
-      await server.stop();
       fastApiRss = python?.rssMb() ?? null;
-      await python?.stop();
+      await Promise.all([server.stop(), python?.stop()]);
     }
     const fastapi: BenchReport['fastapi'] =
       fastApiRounds.length > 0
