@@ -9,6 +9,8 @@ export interface BenchReport {
     warmUpLookups: number;
     /** The server's LOOKUP_CACHE_TTL_SECONDS (absent from reports of before 3 December: the default 300). */
     cacheTtlSeconds?: number;
+    /** The server's LOOKUP_CACHE_MAX (absent from reports of before 3 December, 13:00 UTC: the default 100,000). */
+    cacheEntries?: number;
     serverNodeOptions: string | null;
     durationSeconds: number;
     connections: number;
@@ -63,6 +65,7 @@ export function formatReport(report: BenchReport): string {
       (settings.rounds > 1
         ? `median of ${settings.rounds} rounds, each after ${settings.warmUpLookups} warm-up lookups`
         : `after ${settings.warmUpLookups} warm-up lookups`) +
+      (settings.cacheEntries !== undefined ? `, cache of ${settings.cacheEntries} answers` : '') +
       (settings.cacheTtlSeconds !== undefined ? `, answers cached ${settings.cacheTtlSeconds} s` : '') +
       (settings.serverNodeOptions ? `, server node flags ${settings.serverNodeOptions}` : ''),
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,

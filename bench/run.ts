@@ -23,7 +23,10 @@ import { checkFastApiInstalled, type ServerProcess, startFastApi, startServer } 
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
-/** LOOKUP_CACHE_MAX's default, which the server runs with. */
+/**
+ * LOOKUP_CACHE_MAX's default, which the server runs with unless the bench's environment sets
+ * another (the warm-up then fills that many entries, e.g. to measure a cache of every identity).
+ */
 const CACHE_ENTRIES = 100_000;
 /**
  * LOOKUP_CACHE_TTL_SECONDS for the server, unless the bench's environment sets it: an hour, not
@@ -139,6 +142,11 @@ async function main() {
     if (!args.json) process.stderr.write(`${text}\n`);
   };
   if (args.compareFastApi) checkFastApiInstalled();
+  const cacheTtl = process.env.LOOKUP_CACHE_TTL_SECONDS ?? String(CACHE_TTL_SECONDS);
+  const cacheEntries = Number(process.env.LOOKUP_CACHE_MAX || CACHE_ENTRIES);
+  if (!Number.isSafeInteger(cacheEntries) || cacheEntries < 0) {
+    throw new Error(`LOOKUP_CACHE_MAX must be a whole number of entries, not ${process.env.LOOKUP_CACHE_MAX}`);
+  }
   const loadAverage = loadavg();
   const database = await createBenchDatabase(args.database);
   try {
@@ -148,13 +156,13 @@ async function main() {
       : 0;
     const seeded = await seed(database.url, database.dir, args.identities, args.batchSize, claimChains);
     say(`starting the server …`);
-    const cacheTtl = process.env.LOOKUP_CACHE_TTL_SECONDS ?? String(CACHE_TTL_SECONDS);
     const server = await startServer(
       {
         DATABASE_URL: database.url,
         BOOTSTRAP_API_KEY: ADMIN_KEY,
         LOG_LEVEL: args.logLevel,
         LOOKUP_CACHE_TTL_SECONDS: cacheTtl,
+        LOOKUP_CACHE_MAX: String(cacheEntries),
         // The bench's own NODE_OPTIONS (if any) are not the server's.
         NODE_OPTIONS: '',
       },
@@ -186,7 +194,7 @@ async function main() {
         customerIds: seeded.customerIds,
         claimable: seeded.claimable,
       };
-      warmed = Math.min(seeded.summary.identities, CACHE_ENTRIES);
+      warmed = Math.min(seeded.summary.identities, cacheEntries);
       let fastApiCtx: ScenarioContext | undefined;
       if (args.compareFastApi) {
         say('starting FastAPI + uvicorn on the same SQLite file …');
@@ -250,6 +258,7 @@ async function main() {
         identities: seeded.summary.identities,
         warmUpLookups: warmed,
         cacheTtlSeconds: Number(cacheTtl),
+        cacheEntries,
         serverNodeOptions: args.serverNodeOptions ?? null,
         durationSeconds: args.durationSeconds,
         connections: args.connections,

@@ -28,10 +28,17 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     // 2 s of it), so each round must warm the cache up again; a round's uniform lookups end
     // about 6 s after its warm-up starts, and what the round before re-cached (its skewed and
     // paced lookups, 14–18 s into it) lives until after them.
-    const report = await smallBench(database, { LOOKUP_CACHE_TTL_SECONDS: '13' });
+    const report = await smallBench(database, { LOOKUP_CACHE_TTL_SECONDS: '13', LOOKUP_CACHE_MAX: undefined });
 
-    // The environment's TTL reaches the server (the bench's own hour is only a default).
-    expect(report.settings).toMatchObject({ database: dialect.name, identities: 200, cacheTtlSeconds: 13 });
+    // The environment's TTL reaches the server (the bench's own hour is only a default); the
+    // cache has the service's default size.
+    expect(report.settings).toMatchObject({
+      database: dialect.name,
+      identities: 200,
+      cacheTtlSeconds: 13,
+      cacheEntries: 100_000,
+    });
+    expect(formatReport(report)).toContain('cache of 100000 answers, answers cached 13 s');
     expect(report.seed).toMatchObject({ customers: 100, identities: 200 });
     expect(report.seed.identitiesPerSecond).toBeGreaterThan(0);
     expect(report.scenarios.map((s) => s.name)).toEqual([...SCENARIOS]);
@@ -96,6 +103,31 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     // It leads with the median round's own ratio (of two rounds, the lower one).
     expect(report.lookupHitToCeiling).toBe(Math.min(...ratios.map(Number)));
     expect(report.rssMb.peak).toBeGreaterThan(0);
+  });
+});
+
+describe('npm run bench with LOOKUP_CACHE_MAX', () => {
+  it('gives the server a cache of that size and warms up as many answers', { timeout: 180_000 }, async () => {
+    const report = await smallBench(['--scenarios', 'healthz,lookup_hit'], { LOOKUP_CACHE_MAX: '120' });
+    expect(report.settings).toMatchObject({ identities: 200, cacheEntries: 120, warmUpLookups: 120 });
+    expect(formatReport(report)).toContain('after 120 warm-up lookups, cache of 120 answers');
+    // Random keys over 200 identities, 120 answers kept: some lookups are answered by the cache
+    // (120 of 200 are there after each warm-up), the rest by the database.
+    for (const round of report.rounds ?? []) {
+      const hit = round.find((s) => s.name === 'lookup_hit') as ScenarioResult;
+      expect(Object.keys(hit.statuses)).toEqual(['200']);
+      expect(hit.cacheHitPercent).toBeGreaterThan(20);
+      expect(hit.cacheHitPercent).toBeLessThan(95);
+    }
+  });
+
+  it('refuses a size that is not a whole number, before seeding anything', async () => {
+    const failed = await smallBench([], { LOOKUP_CACHE_MAX: 'lots' }).then(
+      () => undefined,
+      (error: { stderr: string; stdout: string }) => error,
+    );
+    expect(failed?.stderr).toContain('LOOKUP_CACHE_MAX must be a whole number of entries, not lots');
+    expect(failed?.stdout).toBe('');
   });
 });
 
