@@ -30,6 +30,8 @@ export interface BenchArgs {
   batchSize: number | undefined;
   /** Also measure lookups on bench/fastapi/app.py (FastAPI + uvicorn) over the same SQLite file. */
   compareFastApi: boolean;
+  /** Also measure lookups on bench/floor/server.mjs (Node's bare HTTP server answering a lookup's body). */
+  compareNode: boolean;
   /** Node flags for the server only, after those of `npm start` (so they override them), e.g. --max-old-space-size=160. */
   serverNodeOptions: string | undefined;
   /** Times the whole list of scenarios is run; each scenario's median round is reported. */
@@ -47,6 +49,8 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-size N     customers per import transaction while seeding
   --compare-fastapi  also measure lookup hits on bench/fastapi/app.py (FastAPI + uvicorn, SQLite only),
                      in turns with lookup_hit in every round
+  --compare-node     also measure the same requests on Node's bare HTTP server answering a lookup's body
+                     (bench/floor/server.mjs: the machine's floor), in turns with lookup_hit in every round
   --server-node-options "…"  node flags for the server, after npm start's own, e.g. --max-old-space-size=160
   --rounds N         run the scenarios N times, in turn, and report each one's median round (default 1)
   --json             print JSON instead of a table`;
@@ -72,6 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'batch-size': { type: 'string' },
       json: { type: 'boolean' },
       'compare-fastapi': { type: 'boolean' },
+      'compare-node': { type: 'boolean' },
       'server-node-options': { type: 'string' },
       rounds: { type: 'string' },
       help: { type: 'boolean' },
@@ -101,6 +106,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (compareFastApi && !scenarios.includes('lookup_hit')) {
     throw new Error(`--compare-fastapi measures FastAPI's lookups in turns with lookup_hit: list lookup_hit\n${USAGE}`);
   }
+  const compareNode = values['compare-node'] ?? false;
+  if (compareNode && !scenarios.includes('lookup_hit')) {
+    throw new Error(`--compare-node measures its requests in turns with lookup_hit: list lookup_hit\n${USAGE}`);
+  }
   return {
     identities: Math.round(positive('identities', values.identities, 100_000)),
     durationSeconds: positive('duration', values.duration, 10),
@@ -111,6 +120,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     logLevel: values['log-level'] ?? 'info',
     cpuProf: values['cpu-prof'],
     compareFastApi,
+    compareNode,
     serverNodeOptions: values['server-node-options'],
     rounds: Math.round(positive('rounds', values.rounds, 1)),
     batchSize:

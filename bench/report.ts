@@ -33,6 +33,12 @@ export interface BenchReport {
    */
   fastapi: { lookupHit: ScenarioResult; rssMb: number | null; rounds?: ScenarioResult[] | null } | null;
   /**
+   * The same requests on bench/floor/server.mjs (Node's bare HTTP server answering a lookup's
+   * body), with --compare-node: measured in turns with our lookup_hit in every round, as FastAPI.
+   * Absent from reports of before 3 December, 14:00 UTC.
+   */
+  floor?: { lookupHit: ScenarioResult; rounds: ScenarioResult[] | null } | null;
+  /**
    * Our lookup_hit requests/s divided by FastAPI's: with several rounds, the median of the rounds'
    * own ratios (see `headlineFastApiRatio`).
    */
@@ -52,6 +58,7 @@ const LABELS: Record<string, string> = {
   create_identity: 'create identity',
   claim: 'claim code + redeem (2 req)',
   fastapi_lookup_hit: 'FastAPI + uvicorn: lookup, hit',
+  floor_lookup_hit: "node:http, a lookup's body (floor)",
 };
 
 const fixed = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '-' : n.toFixed(digits));
@@ -84,9 +91,11 @@ export function formatReport(report: BenchReport): string {
     'cache hits',
     'RSS MB',
   ];
-  const measured = report.fastapi
-    ? [...report.scenarios, { ...report.fastapi.lookupHit, name: 'fastapi_lookup_hit' }]
-    : report.scenarios;
+  const measured = [
+    ...report.scenarios,
+    ...(report.fastapi ? [{ ...report.fastapi.lookupHit, name: 'fastapi_lookup_hit' }] : []),
+    ...(report.floor ? [{ ...report.floor.lookupHit, name: 'floor_lookup_hit' }] : []),
+  ];
   const rows = measured.map((s) => [
     LABELS[s.name] ?? s.name,
     fixed(s.requestsPerSecond),
@@ -135,6 +144,17 @@ export function formatReport(report: BenchReport): string {
         (perRound.length > 1 ? `, the median round's` : '') +
         (turns > 1 ? `, the two measured in ${turns} turns each` : '') +
         (perRound.length > 1 ? ` (round by round: ${perRound.map(times).join(', ')})` : ''),
+    );
+  }
+  const hit = report.scenarios.find((s) => s.name === 'lookup_hit');
+  if (report.floor && hit) {
+    const p99s = (rounds: (ScenarioResult | undefined)[]) => rounds.map((r) => `${fixed(r?.p99Ms, 2)} ms`).join(', ');
+    const floorRounds = report.floor.rounds;
+    lines.push(
+      `p99 of lookup hits ${fixed(hit.p99Ms, 2)} ms; of Node's bare HTTP server answering the same requests in the same turns ${fixed(report.floor.lookupHit.p99Ms, 2)} ms` +
+        (floorRounds && report.rounds
+          ? ` (round by round: lookups ${p99s(report.rounds.map((round) => round.find((s) => s.name === 'lookup_hit')))}; node:http ${p99s(floorRounds)})`
+          : ''),
     );
   }
   lines.push(

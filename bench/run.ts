@@ -19,7 +19,7 @@ import {
   warmUp,
 } from './scenarios.js';
 import { writeClaimPoolFile, writeSeedFile } from './seed.js';
-import { checkFastApiInstalled, type ServerProcess, startFastApi, startServer } from './server-process.js';
+import { checkFastApiInstalled, type ServerProcess, startFastApi, startFloor, startServer } from './server-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
@@ -115,7 +115,8 @@ const PACED_SHARE = 0.5;
 /**
  * The scenarios in order, as steps: the ceiling and lookup hits (when both are asked for) make one
  * step, where they are measured in turns (`runInTurns`), since the target is their ratio. With
- * --compare-fastapi, FastAPI's lookups take their turns in lookup_hit's step too (see main).
+ * --compare-fastapi or --compare-node, the other servers' lookups take their turns in lookup_hit's
+ * step too (see main).
  */
 function steps(names: ScenarioName[]): ScenarioName[][] {
   const paired: ScenarioName[] = ['healthz', 'lookup_hit'];
@@ -126,6 +127,21 @@ function steps(names: ScenarioName[]): ScenarioName[][] {
     else if (name === names.find((n) => paired.includes(n))) result.push(names.filter((n) => paired.includes(n)));
   }
   return result;
+}
+
+/**
+ * A server measured beside ours: FastAPI's (--compare-fastapi) or Node's bare one (--compare-node).
+ * It runs from the start, idle but for its turns: its lookups take their turns with ours, in every
+ * round, so that comparing the two compares the same seconds of this shared machine (FastAPI
+ * measured once after our rounds moved from 9.8 to 23.3 × by run).
+ */
+interface Comparison {
+  /** For the progress lines. */
+  label: string;
+  server: ServerProcess;
+  ctx: ScenarioContext;
+  /** Its lookup_hit of every round, in order. */
+  rounds: ScenarioResult[];
 }
 
 /** The round whose requests/s is the median (the lower middle one for an even count). */
@@ -169,17 +185,15 @@ async function main() {
       { cpuProfDir: args.cpuProf, nodeArgs: args.serverNodeOptions?.split(/\s+/).filter(Boolean) },
     );
     const rss = { afterStart: server.rssMb() ?? null, peak: 0, end: null as number | null };
-    // FastAPI runs beside ours from the start, idle but for its turns: its lookups are measured
-    // in turns with ours, in every round, so that the ratio of the two compares the same seconds
-    // of this shared machine (measured once after our rounds, it moved from 9.8 to 23.3 × by run).
-    let python: ServerProcess | undefined;
+    const comparisons: Comparison[] = [];
+    let fastApi: Comparison | undefined;
+    let floor: Comparison | undefined;
     let fastApiRss: number | null = null;
     const sampler = setInterval(() => {
       rss.peak = Math.max(rss.peak, server.rssMb() ?? 0);
     }, 200);
     const results: ScenarioResult[] = [];
     const allRounds: ScenarioResult[][] = [];
-    const fastApiRounds: ScenarioResult[] = [];
     let heapMb: number | null = null;
     let warmed = 0;
     try {
@@ -195,13 +209,21 @@ async function main() {
         claimable: seeded.claimable,
       };
       warmed = Math.min(seeded.summary.identities, cacheEntries);
-      let fastApiCtx: ScenarioContext | undefined;
+      const compare = async (label: string, start: () => Promise<ServerProcess>) => {
+        const other = await start();
+        const comparison = { label, server: other, ctx: { ...ctx, url: other.url, serverPid: other.pid }, rounds: [] };
+        comparisons.push(comparison);
+        // Unmeasured, once: its connections (and for FastAPI, the file's pages it reads) get going.
+        await runScenario('lookup_hit', { ...comparison.ctx, durationSeconds: Math.min(2, args.durationSeconds) });
+        return comparison;
+      };
       if (args.compareFastApi) {
         say('starting FastAPI + uvicorn on the same SQLite file …');
-        python = await startFastApi(database.url.slice('sqlite:'.length));
-        fastApiCtx = { ...ctx, url: python.url, serverPid: python.pid, claimable: [] };
-        // Unmeasured, once: its connections and the file's pages it reads get going.
-        await runScenario('lookup_hit', { ...fastApiCtx, durationSeconds: Math.min(2, args.durationSeconds) });
+        fastApi = await compare('FastAPI', () => startFastApi(database.url.slice('sqlite:'.length)));
+      }
+      if (args.compareNode) {
+        say("starting Node's bare HTTP server (bench/floor/server.mjs) …");
+        floor = await compare('node:http', startFloor);
       }
       // Rounds take turns (healthz, lookup, …, healthz, lookup, …) so that a slow spell of a
       // shared machine falls on every scenario alike rather than on whichever ran then.
@@ -219,9 +241,12 @@ async function main() {
         await warmUp(ctx, warmed);
         const ran: ScenarioResult[] = [];
         for (const step of steps(args.scenarios)) {
-          const takers: TurnTaker[] = step.map((name) => ({ name, ctx }));
-          if (fastApiCtx && step.includes('lookup_hit')) takers.push({ name: 'lookup_hit', ctx: fastApiCtx });
-          const names = takers.map(({ name, ctx: on }) => (on === fastApiCtx ? `FastAPI ${name}` : name));
+          const others = step.includes('lookup_hit') ? comparisons : [];
+          const takers: TurnTaker[] = [
+            ...step.map((name) => ({ name, ctx })),
+            ...others.map((other) => ({ name: 'lookup_hit' as const, ctx: other.ctx })),
+          ];
+          const names = [...step, ...others.map((other) => `${other.label} lookup_hit`)];
           const how = takers.length > 1 ? ' each, in turns' : '';
           say(`running ${names.join(' and ')} for ${args.durationSeconds} s${how}${rounds} …`);
           // Several take turns; one alone is measured in one go.
@@ -230,7 +255,7 @@ async function main() {
               ? await runInTurns(takers, args.durationSeconds)
               : await Promise.all(takers.map((taker) => runScenario(taker.name, taker.ctx)));
           ran.push(...measured.slice(0, step.length));
-          fastApiRounds.push(...measured.slice(step.length));
+          for (const [i, other] of others.entries()) other.rounds.push(measured[step.length + i] as ScenarioResult);
           const flatOut = ran.find((r) => r.name === 'lookup_hit');
           if (flatOut) ctx.pacedRate = Math.max(1, Math.round(flatOut.requestsPerSecond * PACED_SHARE));
         }
@@ -244,13 +269,15 @@ async function main() {
       clearInterval(sampler);
       rss.end = server.rssMb() ?? null;
       rss.peak = Math.max(rss.peak, rss.end ?? 0, ...allRounds.flat().map((r) => r.serverRssPeakMb ?? 0));
-      fastApiRss = python?.rssMb() ?? null;
-      await Promise.all([server.stop(), python?.stop()]);
+      fastApiRss = fastApi?.server.rssMb() ?? null;
+      await Promise.all([server.stop(), ...comparisons.map((other) => other.server.stop())]);
     }
-    const fastapi: BenchReport['fastapi'] =
-      fastApiRounds.length > 0
-        ? { lookupHit: medianRound(fastApiRounds), rssMb: fastApiRss, rounds: args.rounds > 1 ? fastApiRounds : null }
+    const measuredBeside = (other: Comparison | undefined) =>
+      other && other.rounds.length > 0
+        ? { lookupHit: medianRound(other.rounds), rounds: args.rounds > 1 ? other.rounds : null }
         : null;
+    const fastApiMeasured = measuredBeside(fastApi);
+    const fastapi: BenchReport['fastapi'] = fastApiMeasured && { ...fastApiMeasured, rssMb: fastApiRss };
     const report: BenchReport = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage },
       settings: {
@@ -274,6 +301,7 @@ async function main() {
       rounds: args.rounds > 1 ? allRounds : null,
       lookupHitToCeiling: headlineCeilingRatio(results, args.rounds > 1 ? allRounds : null),
       fastapi,
+      floor: measuredBeside(floor),
       lookupHitToFastApi: headlineFastApiRatio(results, args.rounds > 1 ? allRounds : null, fastapi),
       rssMb: { afterStart: rss.afterStart, peak: rss.peak || null, end: rss.end },
       heapUsedMbAtEnd: heapMb,

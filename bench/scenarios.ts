@@ -390,7 +390,7 @@ export async function runInTurns(takers: TurnTaker[], seconds: number): Promise<
   return runs.map((run) => summarize(run.name, run.parts));
 }
 
-/** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI). */
+/** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI, the floor). */
 async function cacheCounts(url: string): Promise<{ hit: number; miss: number } | null> {
   try {
     const text = await (await fetch(`${url}/metrics`)).text();

@@ -81,6 +81,18 @@ export async function startServer(
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
 
+/** Node's bare HTTP server answering every request with a lookup's body (bench/floor/server.mjs). */
+export async function startFloor(): Promise<ServerProcess> {
+  const port = await freePort();
+  return startProcess(
+    process.execPath,
+    [join(ROOT, 'bench', 'floor', 'server.mjs')],
+    { PORT: String(port) },
+    port,
+    '/',
+  );
+}
+
 const fastApiPython = () => process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
 /** Throws before anything is measured when the comparison could not run at the end. */

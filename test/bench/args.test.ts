@@ -31,4 +31,12 @@ describe('npm run bench: its options', () => {
       /^--compare-fastapi measures FastAPI's lookups in turns with lookup_hit/,
     );
   });
+
+  it("compares with Node's bare HTTP server on either database, in turns with lookup hits", () => {
+    expect(parseBenchArgs([]).compareNode).toBe(false);
+    expect(parseBenchArgs(['--compare-node', '--database', 'postgres://x/y']).compareNode).toBe(true);
+    expect(() => parseBenchArgs(['--compare-node', '--scenarios', 'healthz'])).toThrow(
+      /^--compare-node measures its requests in turns with lookup_hit/,
+    );
+  });
 });

@@ -131,6 +131,37 @@ describe('npm run bench with LOOKUP_CACHE_MAX', () => {
   });
 });
 
+describe('npm run bench --compare-node', () => {
+  it("measures Node's bare HTTP server in turns with our lookups, in every round, and prints both p99s", {
+    timeout: 180_000,
+  }, async () => {
+    const report = await smallBench(['--scenarios', 'healthz,lookup_hit', '--compare-node'], {});
+    const floorRounds = report.floor?.rounds ?? [];
+    expect(floorRounds).toHaveLength(2);
+    for (const [i, floor] of floorRounds.entries()) {
+      // Two turns of 1 s in every round, like ours; every request answered 200; no cache of its own.
+      expect(floor.name).toBe('lookup_hit');
+      expect(Object.keys(floor.statuses)).toEqual(['200']);
+      expect(floor.errors).toBe(0);
+      expect(floor.turns).toBe(2);
+      expect(floor.requests / floor.requestsPerSecond).toBeGreaterThanOrEqual(1.9);
+      expect(floor.cacheHitPercent).toBeNull();
+      expect(floor.p99Ms).toBeGreaterThan(0);
+      expect(report.rounds?.[i]?.find((s) => s.name === 'lookup_hit')?.turns).toBe(2);
+    }
+    // Its median round in the table, and the two p99s, round by round.
+    expect(floorRounds).toContainEqual(report.floor?.lookupHit);
+    const text = formatReport(report);
+    expect(text).toContain("node:http, a lookup's body (floor)");
+    const p99 = (r: ScenarioResult | undefined) => `${r?.p99Ms.toFixed(2)} ms`;
+    const ours = (report.rounds ?? []).map((round) => round.find((s) => s.name === 'lookup_hit'));
+    expect(text).toContain(
+      `p99 of lookup hits ${p99(report.scenarios.find((s) => s.name === 'lookup_hit'))}; of Node's bare HTTP server answering the same requests in the same turns ${p99(report.floor?.lookupHit)} (round by round: lookups ${ours.map(p99).join(', ')}; node:http ${floorRounds.map(p99).join(', ')})`,
+    );
+    expect(report.fastapi).toBeNull();
+  });
+});
+
 const inCi = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
 const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const fastApiInstalled = spawnSync(python, ['-c', 'import fastapi, uvicorn']).status === 0;
