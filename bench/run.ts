@@ -132,8 +132,8 @@ function steps(names: ScenarioName[]): ScenarioName[][] {
 /**
  * A server measured beside ours: FastAPI's (--compare-fastapi) or Node's bare one (--compare-node).
  * It runs from the start, idle but for its turns: its lookups take their turns with ours, in every
- * round, so that comparing the two compares the same seconds of this shared machine (FastAPI
- * measured once after our rounds moved from 9.8 to 23.3 × by run).
+ * round, so that comparing the two compares the same seconds of this shared machine (measured
+ * once after our rounds, the ratio to FastAPI moved from 9.8 to 23.3 × by run).
  */
 interface Comparison {
   /** For the progress lines. */
