@@ -9,7 +9,7 @@ export interface BenchReport {
     warmUpLookups: number;
     /** The server's LOOKUP_CACHE_TTL_SECONDS (absent from reports of before 3 December: the default 300). */
     cacheTtlSeconds?: number;
-    /** The server's LOOKUP_CACHE_MAX (absent from reports of before 3 December, 13:00 UTC: the default 100,000). */
+    /** The server's LOOKUP_CACHE_MAX (absent from reports of before 3 December, 12:45 UTC: the default 100,000). */
     cacheEntries?: number;
     serverNodeOptions: string | null;
     durationSeconds: number;
@@ -35,7 +35,7 @@ export interface BenchReport {
   /**
    * The same requests on bench/floor/server.mjs (Node's bare HTTP server answering a lookup's
    * body), with --compare-node: measured in turns with our lookup_hit in every round, as FastAPI.
-   * Absent from reports of before 3 December, 14:00 UTC.
+   * Absent from reports of before 3 December, 13:25 UTC.
    */
   floor?: { lookupHit: ScenarioResult; rounds: ScenarioResult[] | null } | null;
   /**

@@ -87,7 +87,8 @@ export async function startFloor(): Promise<ServerProcess> {
   return startProcess(
     process.execPath,
     [join(ROOT, 'bench', 'floor', 'server.mjs')],
-    { PORT: String(port) },
+    // The bench's own NODE_OPTIONS (if any) are not the floor's, as they are not our server's.
+    { PORT: String(port), NODE_OPTIONS: '' },
     port,
     '/',
   );
