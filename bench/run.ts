@@ -11,6 +11,7 @@ import { createBenchDatabase } from './database.js';
 import { type BenchReport, formatReport, headlineCeilingRatio, headlineFastApiRatio } from './report.js';
 import {
   type Claimable,
+  oneLookupAnswer,
   runInTurns,
   runScenario,
   type ScenarioContext,
@@ -223,7 +224,8 @@ async function main() {
       }
       if (args.compareNode) {
         say("starting Node's bare HTTP server (bench/floor/server.mjs) …");
-        floor = await compare('node:http', startFloor);
+        const body = await oneLookupAnswer(ctx);
+        floor = await compare('node:http', () => startFloor(body));
       }
       // Rounds take turns (healthz, lookup, …, healthz, lookup, …) so that a slow spell of a
       // shared machine falls on every scenario alike rather than on whichever ran then.

@@ -390,6 +390,16 @@ export async function runInTurns(takers: TurnTaker[], seconds: number): Promise<
   return runs.map((run) => summarize(run.name, run.parts));
 }
 
+/** Our server's answer to a lookup of the first seeded identity: the body its lookups send. */
+export async function oneLookupAnswer(ctx: ScenarioContext): Promise<string> {
+  const key = seededKey(0);
+  const response = await fetch(`${ctx.url}${lookupPath(key.channel, key.externalId)}`, {
+    headers: { 'x-api-key': ctx.runtimeKey },
+  });
+  if (response.status !== 200) throw new Error(`a lookup of a seeded identity answered ${response.status}`);
+  return response.text();
+}
+
 /** The lookup cache's hit and miss counters from the server's /metrics; null where there are none (FastAPI, the floor). */
 async function cacheCounts(url: string): Promise<{ hit: number; miss: number } | null> {
   try {

@@ -81,14 +81,14 @@ export async function startServer(
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
 
-/** Node's bare HTTP server answering every request with a lookup's body (bench/floor/server.mjs). */
-export async function startFloor(): Promise<ServerProcess> {
+/** Node's bare HTTP server answering every request with `body`, as JSON (bench/floor/server.mjs). */
+export async function startFloor(body: string): Promise<ServerProcess> {
   const port = await freePort();
   return startProcess(
     process.execPath,
     [join(ROOT, 'bench', 'floor', 'server.mjs')],
     // The bench's own NODE_OPTIONS (if any) are not the floor's, as they are not our server's.
-    { PORT: String(port), NODE_OPTIONS: '' },
+    { PORT: String(port), FLOOR_BODY: body, NODE_OPTIONS: '' },
     port,
     '/',
   );

@@ -1,19 +1,11 @@
 // The floor for the bench's --compare-node: Node's own HTTP server, doing nothing but answer every
-// request with a lookup's body (a seeded identity's, as a cached lookup sends it: 265 bytes) and the headers
+// request with FLOOR_BODY (the bench passes what our server answers to a lookup) and the headers
 // Node adds itself. No framework, no key check, no log line, no metrics, no security headers: what
 // the same exchange costs this machine before the service does anything. PORT and HOST as ours.
 import { createServer } from 'node:http';
 
-const body = JSON.stringify({
-  channel: 'telegram',
-  customer_email: 'customer12345@bench.example',
-  customer_id: '019ae3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b',
-  display_name: 'tg 12345',
-  external_id: '100012345',
-  identity_id: '019ae3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6c',
-  role_override: null,
-  verified: false,
-});
+const body = process.env.FLOOR_BODY;
+if (body === undefined) throw new Error('FLOOR_BODY: the body to answer every request with');
 const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
 
 const server = createServer((_request, response) => {
