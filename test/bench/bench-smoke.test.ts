@@ -121,10 +121,16 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
   });
 });
 
-describe('npm run bench with LOOKUP_CACHE_MAX', () => {
+describe.each(DIALECTS)('npm run bench with LOOKUP_CACHE_MAX on $name', (dialect) => {
   it('gives the server a cache of that size and warms up as many answers', { timeout: 180_000 }, async () => {
-    const report = await smallBench(['--scenarios', 'healthz,lookup_hit'], { LOOKUP_CACHE_MAX: '120' });
-    expect(report.settings).toMatchObject({ identities: 200, cacheEntries: 120, warmUpLookups: 120 });
+    const database = dialect.name === 'postgres' ? ['--database', postgresUrl as string] : [];
+    const report = await smallBench(['--scenarios', 'healthz,lookup_hit', ...database], { LOOKUP_CACHE_MAX: '120' });
+    expect(report.settings).toMatchObject({
+      database: dialect.name,
+      identities: 200,
+      cacheEntries: 120,
+      warmUpLookups: 120,
+    });
     expect(formatReport(report)).toContain('after 120 warm-up lookups, cache of 120 answers');
     // Random keys over 200 identities, 120 answers kept: some lookups are answered by the cache
     // (120 of 200 are there after each warm-up), the rest by the database.
@@ -135,7 +141,9 @@ describe('npm run bench with LOOKUP_CACHE_MAX', () => {
       expect(hit.cacheHitPercent).toBeLessThan(95);
     }
   });
+});
 
+describe('npm run bench with a bad LOOKUP_CACHE_MAX', () => {
   it('refuses a size that is not a whole number, before seeding anything', async () => {
     const failed = await smallBench([], { LOOKUP_CACHE_MAX: 'lots' }).then(
       () => undefined,
@@ -146,11 +154,13 @@ describe('npm run bench with LOOKUP_CACHE_MAX', () => {
   });
 });
 
-describe('npm run bench --compare-node', () => {
+describe.each(DIALECTS)('npm run bench --compare-node on $name', (dialect) => {
   it("measures Node's bare HTTP server in turns with our lookups, in every round, and prints both p99s", {
     timeout: 180_000,
   }, async () => {
-    const report = await smallBench(['--scenarios', 'healthz,lookup_hit', '--compare-node'], {});
+    const database = dialect.name === 'postgres' ? ['--database', postgresUrl as string] : [];
+    const report = await smallBench(['--scenarios', 'healthz,lookup_hit', '--compare-node', ...database], {});
+    expect(report.settings.database).toBe(dialect.name);
     const floorRounds = report.floor?.rounds ?? [];
     expect(floorRounds).toHaveLength(2);
     for (const [i, floor] of floorRounds.entries()) {
