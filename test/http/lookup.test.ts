@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildReplicas, buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS } from '../helpers/dialects.js';
+import { DIALECTS, type Dialect } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
 
 let next = 500_000;
@@ -239,3 +240,69 @@ describe.each(DIALECTS)('reverse lookup across two replicas on $name', (dialect)
     expect(await eventually(async () => (await a.inject({ url, headers })).statusCode === 404)).toBe(true);
   });
 });
+
+/**
+ * A fresh database on which PostgreSQL reads the identities table in storage order (no index
+ * scan), as its planner may choose to once the table has statistics: the order of rows read
+ * without ORDER BY is then the order they were written in.
+ */
+const storageOrdered = (dialect: Dialect): Dialect => ({
+  name: dialect.name,
+  async create() {
+    const database = await dialect.create();
+    if (dialect.name === 'postgres') {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      const name = new URL(database.url).pathname.slice(1);
+      try {
+        await client.query(`ALTER DATABASE ${client.escapeIdentifier(name)} SET enable_indexscan = off`);
+        await client.query(`ALTER DATABASE ${client.escapeIdentifier(name)} SET enable_indexonlyscan = off`);
+      } finally {
+        await client.end();
+      }
+    }
+    return database;
+  },
+});
+
+describe.each(DIALECTS)(
+  'reverse lookup of an identity in more than 32 scopes on $name (issue 18, item 14)',
+  (dialect) => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await buildTestApp(storageOrdered(dialect));
+    });
+    afterAll(() => t.close());
+    const lookup = (query: Record<string, string>) =>
+      t.app.inject({ url: `/v1/customers/lookup/identity?${new URLSearchParams(query)}`, headers: t.admin });
+
+    it('finds the unscoped identity however the rows are stored', async () => {
+      // The unscoped row is written last: a read of "any 33 rows" in storage order misses it.
+      const externalId = telegramId();
+      const scopes: { instance: string; customer: string }[] = [];
+      for (let i = 0; i < 40; i++) {
+        const customer = await createCustomer(t.app);
+        const instance = randomUUID();
+        await createIdentity(t.app, customer.id, {
+          channel: 'telegram',
+          external_id: externalId,
+          instance_id: instance,
+        });
+        scopes.push({ instance, customer: customer.id });
+      }
+      const everywhere = await createCustomer(t.app);
+      await createIdentity(t.app, everywhere.id, { channel: 'telegram', external_id: externalId });
+      for (const round of ['first', 'again']) {
+        const unscoped = await lookup({ channel: 'telegram', external_id: externalId });
+        expect(unscoped.statusCode, round).toBe(200);
+        expect(unscoped.json().customer_id, round).toBe(everywhere.id);
+        const elsewhere = await lookup({ channel: 'telegram', external_id: externalId, instance_id: randomUUID() });
+        expect(elsewhere.json().customer_id, round).toBe(everywhere.id);
+        for (const { instance, customer } of [scopes[0], scopes[39]].filter((s) => s !== undefined)) {
+          const scoped = await lookup({ channel: 'telegram', external_id: externalId, instance_id: instance });
+          expect(scoped.json().customer_id, round).toBe(customer);
+        }
+      }
+    });
+  },
+);

@@ -54,10 +54,22 @@ function lookupQuery(db: Executor, channel: string, externalId: string, limit: n
     .limit(limit);
 }
 
-/** The rows of one channel identity that can answer a lookup with this instance id: its own scope and the unscoped one. */
-export function findLookupRowsInScope(db: Executor, channel: string, externalId: string, instanceId: string) {
+/**
+ * The rows of one channel identity that can answer a lookup with this instance id: its own scope
+ * and the unscoped one (without an instance id, the unscoped one only).
+ */
+export function findLookupRowsInScope(
+  db: Executor,
+  channel: string,
+  externalId: string,
+  instanceId: string | undefined,
+) {
   return lookupQuery(db, channel, externalId, 2)
-    .where((eb) => eb.or([eb('i.instance_id', 'is', null), eb('i.instance_id', '=', instanceId)]))
+    .where((eb) =>
+      instanceId === undefined
+        ? eb('i.instance_id', 'is', null)
+        : eb.or([eb('i.instance_id', 'is', null), eb('i.instance_id', '=', instanceId)]),
+    )
     .execute();
 }
 

@@ -71,8 +71,9 @@ export function createIdentitiesService(deps: {
     let rows = await mapDbError(() => findLookup(channel, externalId, CACHEABLE_SCOPES + 1));
     if (rows.length <= CACHEABLE_SCOPES) {
       cache.set(channel, externalId, rows, epoch);
-    } else if (instanceId !== undefined) {
-      // Linked in very many instances: ask for exactly the two scopes that can answer.
+    } else {
+      // Linked in very many instances: the rows read above are any 33 of them (no ORDER BY), so
+      // ask for exactly the scopes that can answer: this instance's and the unscoped one.
       rows = await mapDbError(() => findLookupRowsInScope(db, channel, externalId, instanceId));
     }
     const row = resolveScope(rows, instanceId);
