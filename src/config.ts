@@ -59,6 +59,19 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: 'false' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
   SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+
+  // Replicas and locks (issue 18).
+  /** PostgreSQL: how often the LISTEN connection sends itself a NOTIFY to prove it is alive. */
+  LISTEN_PING_INTERVAL_SECONDS: Type.Number({ minimum: 0.05, default: 10 }),
+  /** PostgreSQL: how long that NOTIFY may take to come back before the connection is replaced. */
+  LISTEN_PING_TIMEOUT_SECONDS: Type.Number({ minimum: 0.05, default: 5 }),
+  /** PostgreSQL: idle seconds before TCP keep-alive probes the LISTEN connection. */
+  LISTEN_KEEPALIVE_SECONDS: Type.Number({ minimum: 1, default: 30 }),
+  /**
+   * SQLite: how long a write from the server waits for another process's write lock (the command
+   * line's import) before it is answered 503 with Retry-After; lookups go on meanwhile.
+   */
+  SQLITE_WRITE_WAIT_MS: Type.Integer({ minimum: 0, default: 1000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -100,6 +113,9 @@ export interface Config {
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   bodyLimitBytes: number;
   shutdownGraceMs: number;
+  /** Replicas and locks (issue 18). */
+  changeListener: { pingIntervalMs: number; pingTimeoutMs: number; keepAliveMs: number };
+  sqliteWriteWaitMs: number;
 }
 
 /** TRUST_PROXY as Fastify's `trustProxy` option. */
@@ -185,5 +201,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    changeListener: {
+      pingIntervalMs: env.LISTEN_PING_INTERVAL_SECONDS * 1000,
+      pingTimeoutMs: env.LISTEN_PING_TIMEOUT_SECONDS * 1000,
+      keepAliveMs: env.LISTEN_KEEPALIVE_SECONDS * 1000,
+    },
+    sqliteWriteWaitMs: env.SQLITE_WRITE_WAIT_MS,
   });
 }

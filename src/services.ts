@@ -59,19 +59,42 @@ export async function createServices(config: Config, options: ServiceOptions) {
   const uow = createUnitOfWork({ db: db.kysely, clock, hub, origin });
   const lookupCache = new LookupCache(config.lookupCache, hub);
 
+  // Other replicas' notices, as counted for /metrics: applied, this process's own (ignored), and
+  // dropped because their shape is not ours (anyone who can connect may NOTIFY the channel).
+  const changeNotices = { applied: 0, own: 0, dropped: 0 };
   let listener: Listener | undefined;
   if (options.listenForChanges && config.database.kind === 'postgres') {
+    const resetAll = () => hub.publish({ identities: [], apiKeyHashes: [], reset: true });
     listener = listen({
       url: config.database.url,
       channel: NOTIFY_CHANNEL,
+      ...config.changeListener,
       onNotification: (payload) => {
         const message = decodeChanges(payload);
-        if (!message) return;
-        if (message.origin !== origin) hub.publish(message.changes);
+        if (!message) {
+          changeNotices.dropped++;
+          log.warn(
+            { channel: NOTIFY_CHANNEL, bytes: Buffer.byteLength(payload), start: payload.slice(0, 80) },
+            'dropped a change notification of unknown shape',
+          );
+          return;
+        }
+        if (message.origin === origin) {
+          changeNotices.own++;
+          return;
+        }
+        changeNotices.applied++;
+        hub.publish(message.changes);
       },
-      onReconnect: () => hub.publish({ identities: [], apiKeyHashes: [], reset: true }),
-      onError: (error) => log.warn({ err: error }, 'change listener lost its connection'),
+      onReconnect: resetAll,
+      onLost: (reason) => {
+        log.warn({ reason }, 'change listener lost its connection; caches start over');
+        resetAll();
+      },
+      onError: (error) => log.warn({ err: error }, 'change listener error'),
     });
+    // Follow other replicas before answering from caches.
+    await listener.ready;
   }
 
   // SQLite has no NOTIFY: when another process (the command line) has committed to the file since
@@ -148,6 +171,11 @@ export async function createServices(config: Config, options: ServiceOptions) {
     }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
+    /** Following other replicas' changes (PostgreSQL servers only): for /readyz and /metrics. */
+    changeListener: listener && {
+      status: () => listener.status(),
+      notices: changeNotices,
+    },
     /** Throws 503 when the database does not answer. */
     async ping() {
       await mapDbError(() => sql`select 1`.execute(db.kysely));

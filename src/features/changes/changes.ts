@@ -1,3 +1,6 @@
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
 /** Who made a change: an API key, or a named actor without one (the command line, a chat webhook). */
 export interface Actor {
   keyId: string | null;
@@ -39,22 +42,40 @@ export class ChangeHub {
 }
 
 export const NOTIFY_CHANNEL = 'identity_service_changes';
-/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
-const MAX_PAYLOAD = 7_000;
+/**
+ * PostgreSQL refuses NOTIFY payloads of 8000 bytes or more (bytes in the server's encoding, UTF-8
+ * here, not UTF-16 characters: a CJK character is three). Beyond this, a "reset everything" notice.
+ */
+const MAX_PAYLOAD_BYTES = 7_000;
 
 export function encodeChanges(origin: string, changes: ChangeSet): string {
   const payload = JSON.stringify({ o: origin, i: changes.identities, k: changes.apiKeyHashes });
-  return payload.length < MAX_PAYLOAD ? payload : JSON.stringify({ o: origin, r: true });
+  return Buffer.byteLength(payload, 'utf8') < MAX_PAYLOAD_BYTES ? payload : JSON.stringify({ o: origin, r: true });
 }
 
+/**
+ * The shape every replica sends. Anyone who can connect to the database can NOTIFY this channel,
+ * so a payload is trusted only once it has this shape (extra fields are ignored, so that a newer
+ * replica may add some during a rolling upgrade).
+ */
+const ChangeNotice = Type.Object({
+  o: Type.String(),
+  i: Type.Optional(Type.Array(Type.Tuple([Type.String(), Type.String()]))),
+  k: Type.Optional(Type.Array(Type.String())),
+  r: Type.Optional(Type.Boolean()),
+});
+
+/** A notification's payload as sent by encodeChanges, or undefined for anything else (never throws). */
 export function decodeChanges(payload: string): { origin: string; changes: ChangeSet } | undefined {
+  let data: unknown;
   try {
-    const data = JSON.parse(payload) as { o?: string; i?: [string, string][]; k?: string[]; r?: boolean };
-    return {
-      origin: String(data.o ?? ''),
-      changes: { identities: data.i ?? [], apiKeyHashes: data.k ?? [], reset: data.r === true },
-    };
+    data = JSON.parse(payload);
   } catch {
     return undefined;
   }
+  if (!Value.Check(ChangeNotice, data)) return undefined;
+  return {
+    origin: data.o,
+    changes: { identities: data.i ?? [], apiKeyHashes: data.k ?? [], reset: data.r === true },
+  };
 }

@@ -87,6 +87,58 @@ async function metricsPlugin(app: FastifyInstance) {
     });
   }
 
+  const listener = services.changeListener;
+  if (listener) {
+    new Counter({
+      name: 'change_notifications_total',
+      help: "Other replicas' change notifications: applied, own (this process's, ignored), dropped (not our shape)",
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(listener.notices)) this.inc({ result }, count);
+      },
+    });
+    new Gauge({
+      name: 'change_listener_connected',
+      help: 'Whether the LISTEN connection that follows other replicas is up (1) or being replaced (0)',
+      registers: [registry],
+      collect() {
+        this.set(listener.status().connected ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'change_listener_losses_total',
+      help: 'Times the LISTEN connection was lost or found dead (each drops the caches)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(listener.status().losses);
+      },
+    });
+    new Counter({
+      name: 'change_listener_round_trips_total',
+      help: 'Self-NOTIFY round trips of the LISTEN connection, by result (ok, failed)',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const { ok, failed } = listener.status().roundTrips;
+        this.inc({ result: 'ok' }, ok);
+        this.inc({ result: 'failed' }, failed);
+      },
+    });
+    new Gauge({
+      name: 'change_listener_round_trip_seconds',
+      help: 'Time the last successful self-NOTIFY round trip took',
+      registers: [registry],
+      collect() {
+        const seconds = listener.status().lastRoundTripSeconds;
+        if (seconds !== undefined) this.set(seconds);
+      },
+    });
+  }
+
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { DomainError } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
 
@@ -15,12 +16,27 @@ export default async function healthRoutes(app: App) {
   app.get('/readyz', {
     schema: {
       tags: ['Health'],
-      summary: 'Readiness: the database answers',
-      response: { 200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }), ...errors(503) },
+      summary: "Readiness: the database answers, and (PostgreSQL) other replicas' changes are followed",
+      response: {
+        200: Type.Object({
+          status: Type.Literal('ready'),
+          database: Type.String(),
+          /** PostgreSQL servers: the LISTEN connection that keeps the caches in step with other replicas. */
+          change_listener: Type.Optional(Type.Literal('connected')),
+        }),
+        ...errors(503),
+      },
     },
     handler: async () => {
       await app.services.ping();
-      return { status: 'ready' as const, database: app.services.db.dialect };
+      const listener = app.services.changeListener;
+      if (!listener) return { status: 'ready' as const, database: app.services.db.dialect };
+      // Without it, this replica's caches could answer what other replicas have changed since.
+      if (!listener.status().connected) throw changesNotFollowed();
+      return { status: 'ready' as const, database: app.services.db.dialect, change_listener: 'connected' as const };
     },
   });
 }
+
+const changesNotFollowed = () =>
+  new DomainError('unavailable', "Not following other replicas' changes (the LISTEN connection is down); reconnecting");
