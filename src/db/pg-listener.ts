@@ -87,6 +87,8 @@ export function listen(options: ListenOptions): Listener {
     const c = new (pgModule().Client)({
       connectionString: options.url,
       connectionTimeoutMillis: 5_000,
+      // LISTEN itself must not wait forever on a connection that died before it answered.
+      query_timeout: Math.max(5_000, options.pingTimeoutMs),
       keepAlive: true,
       keepAliveInitialDelayMillis: options.keepAliveMs,
     });
@@ -167,6 +169,7 @@ export function listen(options: ListenOptions): Listener {
       if (!gone) {
         options.onError(error as Error);
         gone = true;
+        c.connection.stream.destroy();
         c.end().catch(() => undefined);
         schedule();
       }
