@@ -56,7 +56,15 @@ export async function createServices(config: Config, options: ServiceOptions) {
   }
   const hub = new ChangeHub();
   const origin = randomUUID();
-  const uow = createUnitOfWork({ db: db.kysely, clock, hub, origin });
+  const transactionRetries = { retried: 0, gave_up: 0 };
+  const uow = createUnitOfWork({
+    db: db.kysely,
+    clock,
+    hub,
+    origin,
+    retries: transactionRetries,
+    retry: { waitMs: config.sqliteWriteWaitMs, pauseMs: 10 },
+  });
   const lookupCache = new LookupCache(config.lookupCache, hub);
 
   // Other replicas' notices, as counted for /metrics: applied, this process's own (ignored), and
@@ -171,6 +179,8 @@ export async function createServices(config: Config, options: ServiceOptions) {
     }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
+    /** Transactions run again after losing a race (a deadlock, another process's lock), for /metrics. */
+    transactionRetries,
     /** Following other replicas' changes (PostgreSQL servers only): for /readyz and /metrics. */
     changeListener: listener && {
       status: () => listener.status(),

@@ -1,7 +1,13 @@
-import { DomainError } from '../internal/errors.js';
+import { DomainError, RetryLaterError } from '../internal/errors.js';
 
-/** What a database error means to the domain; everything else is rethrown as is. */
-export type DbErrorKind = 'unique' | 'foreign_key' | 'unavailable';
+/**
+ * What a database error means to the domain; everything else is rethrown as is. `retry`: the
+ * transaction lost a race it may win if run again (PostgreSQL's serialization failure or deadlock;
+ * SQLite's lock held by another connection, or a snapshot gone stale while waiting for it).
+ */
+export type DbErrorKind = 'unique' | 'foreign_key' | 'unavailable' | 'retry';
+
+const PG_RETRY = new Set(['40001', '40P01']);
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
@@ -17,7 +23,8 @@ export function classifyDbError(error: unknown): DbErrorKind | undefined {
   if (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || NET_UNAVAILABLE.has(code))) {
     return 'unavailable';
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR') return 'unavailable';
+  if (typeof code === 'string' && (PG_RETRY.has(code) || /^SQLITE_(BUSY|LOCKED)/.test(code))) return 'retry';
+  if (code === 'SQLITE_IOERR') return 'unavailable';
   if (
     typeof message === 'string' &&
     /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
@@ -32,6 +39,9 @@ export function classifyDbError(error: unknown): DbErrorKind | undefined {
 export const databaseUnavailable = () =>
   new DomainError('unavailable', 'The database is unavailable; try again shortly');
 
+/** A change that lost a race with another writer, and its retry too. */
+export const databaseBusy = () => new RetryLaterError('The database is busy with another change; try again shortly', 1);
+
 /**
  * Runs a database call and turns constraint violations into the domain errors the caller names,
  * and a lost database into 503. The one place that knows both dialects' error codes.
@@ -45,6 +55,7 @@ export async function mapDbError<T>(
   } catch (error) {
     const kind = classifyDbError(error);
     if (kind === 'unavailable') throw databaseUnavailable();
+    if (kind === 'retry') throw databaseBusy();
     const mapped = kind ? on[kind] : undefined;
     if (mapped) throw mapped();
     throw error;

@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type DomainErrorCode, FieldError, RateLimitedError } from '../internal/errors.js';
+import {
+  DomainError,
+  type DomainErrorCode,
+  FieldError,
+  RateLimitedError,
+  RetryLaterError,
+} from '../internal/errors.js';
 import { toFastApiErrors } from './validation/fastapi-errors.js';
 
 const STATUS: Record<DomainErrorCode, number> = {
@@ -20,7 +26,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     return reply.code(422).send({ detail: [{ type: error.type, loc: error.loc, msg: error.msg }] });
   }
   if (error instanceof DomainError) {
-    if (error.code === 'unavailable') reply.header('retry-after', '5');
+    if (error.code === 'unavailable')
+      reply.header('retry-after', error instanceof RetryLaterError ? String(error.retryAfterSeconds) : '5');
     if (error instanceof RateLimitedError)
       reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
     return reply.code(STATUS[error.code]).send({ detail: error.detail });

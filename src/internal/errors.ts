@@ -31,6 +31,20 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/**
+ * The database could not take a change now (another process's lock, a deadlock that outlived its
+ * retry); a 503 whose Retry-After is `retryAfterSeconds`.
+ */
+export class RetryLaterError extends DomainError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('unavailable', detail);
+    this.name = 'RetryLaterError';
+  }
+}
+
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 export const conflict = (detail: string) => new DomainError('conflict', detail);
 export const unauthorized = (detail: string) => new DomainError('unauthorized', detail);

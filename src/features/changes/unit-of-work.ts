@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
-import { notifyOnCommit } from '../../db/dialect.js';
+import { isPostgres, notifyOnCommit } from '../../db/dialect.js';
+import { classifyDbError, databaseBusy } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import { insertAuditEvent } from '../audit/audit.repository.js';
 import {
@@ -27,17 +28,43 @@ export type UnitOfWork = <T>(
 ) => Promise<T>;
 
 /**
+ * How a transaction that lost a race is run again: PostgreSQL's deadlocks and serialization
+ * failures once (the other transaction has gone through meanwhile); SQLite's lock held by another
+ * process (the command line's import) every `pauseMs` until `waitMs` have passed, without blocking
+ * the event loop (the connection's own busy_timeout is kept short; see create-db.ts).
+ */
+export interface RetryPolicy {
+  waitMs: number;
+  pauseMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { waitMs: 0, pauseMs: 10 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
  * Runs a change in one transaction with its audit events, then tells the caches what went stale:
  * other replicas through a NOTIFY sent on commit (PostgreSQL), this process after the commit, so
  * that no reader can cache the old row again once the invalidation ran.
+ *
+ * Lock order, everywhere: the customer row, then its identity rows, then their claim codes (a
+ * cascade from a customer or an identity takes them in that order too). A transaction that loses
+ * a race all the same is run again (see RetryPolicy); `work` must therefore do nothing outside
+ * its transaction that cannot be done twice. What still fails is a 503 with Retry-After.
  */
 export function createUnitOfWork(deps: {
   db: Kysely<Database>;
   clock: Clock;
   hub: ChangeHub;
   origin: string;
+  retry?: RetryPolicy;
+  /** Counts for /metrics: transactions run again, and those that lost again (a 503). */
+  retries?: { retried: number; gave_up: number };
 }): UnitOfWork {
-  return async (actor, work) => {
+  const retry = deps.retry ?? DEFAULT_RETRY;
+  const once = async <T>(
+    actor: Actor,
+    work: (trx: Transaction<Database>, effects: Effects) => Promise<T>,
+  ): Promise<[T, ChangeSet]> => {
     const changes: ChangeSet = { identities: [], apiKeyHashes: [] };
     const result = await deps.db.transaction().execute(async (trx) => {
       const effects: Effects = {
@@ -61,9 +88,33 @@ export function createUnitOfWork(deps: {
       }
       return value;
     });
-    commits++;
-    if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
-    return result;
+    return [result, changes];
+  };
+
+  return async <T>(actor: Actor, work: (trx: Transaction<Database>, effects: Effects) => Promise<T>) => {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      let outcome: [T, ChangeSet];
+      try {
+        outcome = await once(actor, work);
+      } catch (error) {
+        if (classifyDbError(error) !== 'retry') throw error;
+        const sqlite = !isPostgres(deps.db);
+        const again = sqlite ? performance.now() - started + retry.pauseMs <= retry.waitMs : attempt === 1;
+        if (!again) {
+          if (deps.retries) deps.retries.gave_up++;
+          throw databaseBusy();
+        }
+        if (deps.retries) deps.retries.retried++;
+        // A little jitter, so that two transactions that deadlocked do not meet again in step.
+        await sleep(sqlite ? retry.pauseMs : Math.random() * retry.pauseMs);
+        continue;
+      }
+      const [result, changes] = outcome;
+      commits++;
+      if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
+      return result;
+    }
   };
 }
 

@@ -7,7 +7,12 @@ import { addSeconds } from '../../internal/time.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { type Identity, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
-import { findSenderIdentities, lockIdentityOfCustomer, updateIdentity } from '../identities/identities.repository.js';
+import {
+  findSenderIdentities,
+  lockIdentityById,
+  lockIdentityOfCustomer,
+  updateIdentity,
+} from '../identities/identities.repository.js';
 import type { IdentityRow } from '../identities/identities.table.js';
 import { newClaimOutcomes } from '../throttle/claim-outcomes.js';
 import type { ClaimThrottle } from '../throttle/claim-throttle.js';
@@ -49,8 +54,12 @@ export function createClaimsService(deps: {
   const outcomes = newClaimOutcomes();
 
   /** One attempt against one identity's code, in one transaction with its audit event. */
-  function attempt(actor: Actor, identity: IdentityRow, code: string): Promise<ClaimOutcome> {
+  function attempt(actor: Actor, candidate: IdentityRow, code: string): Promise<ClaimOutcome> {
     return uow(actor, async (trx, fx) => {
+      // The identity first, then its code: the order every writer takes them in (a deletion or a
+      // new code for the same identity, taken the other way round, deadlocked on PostgreSQL).
+      const identity = await lockIdentityById(trx, candidate.id);
+      if (!identity) return { ok: false, reason: 'invalid' } as const;
       const now = isoNow(clock);
       const counted = await countAttempt(trx, identity.id, now, MAX_ATTEMPTS);
       if (!counted) return { ok: false, reason: 'invalid' } as const;

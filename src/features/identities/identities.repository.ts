@@ -21,6 +21,11 @@ export function lockIdentityOfCustomer(db: Executor, customerId: string, identit
   ).executeTakeFirst();
 }
 
+/** The identity row, locked for the rest of the transaction (before its claim code: see unit-of-work.ts). */
+export function lockIdentityById(db: Executor, identityId: string) {
+  return forUpdate(db, db.selectFrom('identities').selectAll().where('id', '=', identityId)).executeTakeFirst();
+}
+
 export function updateIdentity(db: Executor, id: string, update: IdentityUpdate) {
   return db.updateTable('identities').set(update).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }

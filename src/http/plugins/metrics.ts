@@ -87,6 +87,16 @@ async function metricsPlugin(app: FastifyInstance) {
     });
   }
 
+  new Counter({
+    name: 'db_transaction_retries_total',
+    help: 'Transactions that lost a race (deadlock, serialization failure, a lock held by another process): retried, and gave_up (answered 503)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [result, count] of Object.entries(services.transactionRetries)) this.inc({ result }, count);
+    },
+  });
   const listener = services.changeListener;
   if (listener) {
     new Counter({
