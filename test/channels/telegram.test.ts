@@ -161,6 +161,21 @@ describe.each(DIALECTS)('Telegram webhook on $name', (dialect) => {
     expect(await lookup('8001')).toMatchObject({ verified: false });
   });
 
+  it('answers a redelivered update once, and counts its wrong guess once', async () => {
+    const { code } = await unverifiedIdentity('8101');
+    platform.take();
+    // Telegram redelivers an update it thinks was lost: six deliveries of one wrong guess.
+    const wrong = textUpdate(8101, '/claim ZZZZZZ');
+    for (let i = 0; i < 6; i++) expect((await post(wrong)).statusCode).toBe(200);
+    expect(platform.take().map((c) => String(c.body.text))).toEqual([expect.stringMatching(/didn't work/)]);
+    // One attempt of five spent, not six: the code still works.
+    const right = textUpdate(8101, `/claim ${code}`);
+    await post(right);
+    expect(await lookup('8101')).toMatchObject({ verified: true });
+    expect(await post(right)).toMatchObject({ statusCode: 200 });
+    expect(platform.take().map((c) => String(c.body.text))).toEqual([expect.stringMatching(/^You're verified/)]);
+  });
+
   it('acknowledges and ignores unrelated updates', async () => {
     platform.take();
     const updates = [

@@ -15,7 +15,7 @@ export default async function telegramWebhook(app: App, telegram: Config['telegr
   if (!botToken || !webhookSecret) return;
   const bot = await createTelegramBot(
     { botToken, botUsername: telegram.botUsername, apiBase: telegram.apiBase },
-    { claims: app.services.claims, log: app.log },
+    { claims: app.services.claims, log: app.log, chatUpdates: app.services.chatUpdates },
   );
 
   app.post('/telegram/webhook', {
