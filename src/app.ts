@@ -5,6 +5,7 @@ import { errorHandler } from './http/error-handler.js';
 import authPlugin from './http/plugins/auth.js';
 import dashboardPlugin from './http/plugins/dashboard.js';
 import docsPlugin from './http/plugins/docs.js';
+import lingeringClosePlugin from './http/plugins/lingering-close.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import requestLogPlugin from './http/plugins/request-log.js';
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
   await app.register(securityHeadersPlugin);
+  await app.register(lingeringClosePlugin);
   await app.register(rateLimitPlugin, { limits: config.rateLimit });
   await app.register(authPlugin);
   await app.register(docsPlugin);

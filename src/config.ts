@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -20,6 +21,7 @@ const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String()),
 
   TELEGRAM_BOT_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  /** Telegram's `secret_token`: 1–256 of A-Z a-z 0-9 _ - (Telegram's rule); we require at least 32. */
   TELEGRAM_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TELEGRAM_BOT_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   TELEGRAM_API_BASE: Type.String({ default: 'https://api.telegram.org' }),
@@ -53,8 +55,9 @@ const EnvSchema = Type.Object({
 
   /**
    * Whose address is the client's behind a reverse proxy (X-Forwarded-For): `false` (the socket's
-   * peer), `true` (any proxy), a hop count, or a comma-separated list of proxy addresses/CIDRs.
-   * Failed-authentication limits count per client address, so set it behind a proxy.
+   * peer) or a comma-separated list of the proxies' addresses/CIDRs. `true` and hop counts are
+   * refused (see parseTrustProxy). Failed-authentication limits count per client address, so set
+   * it behind a proxy.
    */
   TRUST_PROXY: Type.String({ default: 'false' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
@@ -110,7 +113,8 @@ export interface Config {
     lookupPerKey: number;
     windowMs: number;
   };
-  trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  /** `false`, or the proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`). */
+  trustProxy: false | string[];
   bodyLimitBytes: number;
   shutdownGraceMs: number;
   /** Replicas and locks (issue 18). */
@@ -118,19 +122,59 @@ export interface Config {
   sqliteWriteWaitMs: number;
 }
 
-/** TRUST_PROXY as Fastify's `trustProxy` option. */
+/** Names proxy-addr (Fastify's trustProxy) knows for whole ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, an address/prefix-length CIDR, or one of proxy-addr's range names. */
+function isProxyAddress(text: string): boolean {
+  if (PROXY_RANGE_NAMES.has(text)) return true;
+  const [address = '', prefix, ...rest] = text.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` option: `false`, or the list of proxies whose
+ * X-Forwarded-For is believed. `true` or a hop count would believe whatever address any client
+ * that reaches the port writes there (and so let it escape its limits, or lock another address
+ * out): refused at start, with a message saying what to write instead.
+ */
 export function parseTrustProxy(value: string): Config['trustProxy'] {
   const text = value.trim().toLowerCase();
-  if (text === 'true') return true;
   if (text === 'false' || text === '') return false;
-  if (/^\d+$/.test(text)) {
-    const hops = Number(text);
-    return (_address, hop) => hop < hops;
+  if (text === 'true' || /^\d+$/.test(text)) {
+    throw new ConfigError(
+      `TRUST_PROXY=${value.trim()} is refused: it would let any client set its own address with X-Forwarded-For. ` +
+        'Set TRUST_PROXY to the comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.0/8,127.0.0.1), or false.',
+    );
   }
-  return text
+  const entries = text
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean);
+  const wrong = entries.filter((entry) => !isProxyAddress(entry));
+  if (wrong.length > 0) {
+    throw new ConfigError(
+      `TRUST_PROXY: not an IP address or CIDR: ${wrong.join(', ')}. ` +
+        'Write the comma-separated addresses or CIDRs of your reverse proxies (e.g. 10.0.0.0/8,::1), or false.',
+    );
+  }
+  return entries;
+}
+
+/** Telegram's rule for a webhook's secret_token, with our minimum of 32 characters. */
+const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{32,256}$/;
+
+function checkTelegramSecret(secret: string | undefined): string | undefined {
+  if (secret !== undefined && !TELEGRAM_SECRET.test(secret)) {
+    throw new ConfigError(
+      `TELEGRAM_WEBHOOK_SECRET must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram accepts no others; we require at least 32), got ${secret.length} characters. ` +
+        'Generate one with: openssl rand -hex 32',
+    );
+  }
+  return secret;
 }
 
 export class ConfigError extends Error {
@@ -173,7 +217,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     publicUrl: env.PUBLIC_URL,
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
-      webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
+      webhookSecret: checkTelegramSecret(env.TELEGRAM_WEBHOOK_SECRET),
       botUsername: env.TELEGRAM_BOT_USERNAME?.replace(/^@/, ''),
       apiBase: env.TELEGRAM_API_BASE.replace(/\/+$/, ''),
     },

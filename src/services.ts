@@ -9,6 +9,7 @@ import { createApiKeysService } from './features/api-keys/api-keys.service.js';
 import { createAuditService } from './features/audit/audit.service.js';
 import { ChangeHub, decodeChanges, NOTIFY_CHANNEL } from './features/changes/changes.js';
 import { commitsInProcess, createUnitOfWork } from './features/changes/unit-of-work.js';
+import { createReplayGuard } from './features/channels/replay-guard.js';
 import { resolveClaimSecret } from './features/claims/claim-secret.js';
 import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
@@ -186,6 +187,12 @@ export async function createServices(config: Config, options: ServiceOptions) {
       status: () => listener.status(),
       notices: changeNotices,
     },
+    /** Chat updates already handled (webhook redeliveries and replays). */
+    chatUpdates: createReplayGuard({
+      db: db.kysely,
+      clock,
+      onBackgroundError: (error) => log.warn({ err: error }, 'could not forget expired chat updates'),
+    }),
     /** Throws 503 when the database does not answer. */
     async ping() {
       await mapDbError(() => sql`select 1`.execute(db.kysely));

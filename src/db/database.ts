@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiKeyTable } from '../features/api-keys/api-keys.table.js';
 import type { AuditEventTable } from '../features/audit/audit.table.js';
+import type { ProcessedChatUpdateTable } from '../features/channels/processed-updates.table.js';
 import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityTable } from '../features/identities/identities.table.js';
@@ -17,6 +18,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
   settings: SettingTable;
+  processed_chat_updates: ProcessedChatUpdateTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

@@ -7,7 +7,12 @@ import { createCustomer, createIdentity, generateCode } from '../helpers/factori
 const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const URL = '/v1/channels/slack/commands';
 
-/** A slash command's form body as Slack sends it (api.slack.com/interactivity/slash-commands). */
+let triggerNo = 0;
+
+/**
+ * A slash command's form body as Slack sends it (api.slack.com/interactivity/slash-commands);
+ * every command has its own trigger_id, so no two are the same bytes.
+ */
 function commandBody(userId: string, text: string, command = '/claim') {
   return new URLSearchParams({
     token: 'gIkuvaNzQIHg97ATvDxqgjtO',
@@ -24,7 +29,7 @@ function commandBody(userId: string, text: string, command = '/claim') {
     api_app_id: 'A123456',
     is_enterprise_install: 'false',
     response_url: 'https://hooks.slack.com/commands/1234/5678',
-    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+    trigger_id: `13345224609.738474920.${++triggerNo}`,
   }).toString();
 }
 
@@ -119,6 +124,23 @@ describe.each(DIALECTS)('Slack slash command on $name', (dialect) => {
     for (let i = 0; i < 8; i++) texts.push((await post(commandBody('U0GUESSER', 'ZZZZZZ'))).json().text);
     expect(texts[6]).toMatch(/didn't work/);
     expect(texts[7]).toMatch(/^Too many attempts\. Please wait \d+ minutes?/);
+  });
+
+  it('answers a replayed request (same timestamp and body) with nothing, and redeems nothing', async () => {
+    const { code } = await unverifiedIdentity('U0REPLAY1');
+    const timestamp = now();
+    const wrong = commandBody('U0REPLAY1', 'ZZZZZZ');
+    const signed = { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(wrong, timestamp) };
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push((await post(wrong, signed)).json());
+    expect(answers[0]).toEqual({ response_type: 'ephemeral', text: expect.stringMatching(/didn't work/) });
+    expect(answers.slice(1)).toEqual(Array(5).fill({}));
+    // One attempt of five spent: the code still works, once.
+    const right = commandBody('U0REPLAY1', code);
+    const rightSigned = { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(right, timestamp) };
+    expect((await post(right, rightSigned)).json().text).toMatch(/^You're verified/);
+    expect((await post(right, rightSigned)).json()).toEqual({});
+    expect(await lookup('U0REPLAY1')).toMatchObject({ verified: true });
   });
 
   it("answers Slack's ssl_check with an empty 200", async () => {

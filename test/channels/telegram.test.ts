@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
 import { FakePlatform } from './fake-platform.js';
 
 const TOKEN = '7000000001:AAH-test-token';
-const SECRET = 'telegram-webhook-secret';
+const SECRET = 'telegram-webhook-secret_0123456789abcdef';
 const URL = '/v1/channels/telegram/webhook';
 
 let updateId = 10_000;
@@ -160,6 +161,21 @@ describe.each(DIALECTS)('Telegram webhook on $name', (dialect) => {
     expect(await lookup('8001')).toMatchObject({ verified: false });
   });
 
+  it('answers a redelivered update once, and counts its wrong guess once', async () => {
+    const { code } = await unverifiedIdentity('8101');
+    platform.take();
+    // Telegram redelivers an update it thinks was lost: six deliveries of one wrong guess.
+    const wrong = textUpdate(8101, '/claim ZZZZZZ');
+    for (let i = 0; i < 6; i++) expect((await post(wrong)).statusCode).toBe(200);
+    expect(platform.take().map((c) => String(c.body.text))).toEqual([expect.stringMatching(/didn't work/)]);
+    // One attempt of five spent, not six: the code still works.
+    const right = textUpdate(8101, `/claim ${code}`);
+    await post(right);
+    expect(await lookup('8101')).toMatchObject({ verified: true });
+    expect(await post(right)).toMatchObject({ statusCode: 200 });
+    expect(platform.take().map((c) => String(c.body.text))).toEqual([expect.stringMatching(/^You're verified/)]);
+  });
+
   it('acknowledges and ignores unrelated updates', async () => {
     platform.take();
     const updates = [
@@ -179,6 +195,62 @@ describe.each(DIALECTS)('Telegram webhook on $name', (dialect) => {
       expect(response.statusCode).toBe(200);
     }
     expect(platform.take()).toEqual([]);
+  });
+});
+
+describe('Telegram webhook secret', () => {
+  const load = (secret: string) =>
+    loadConfig({ DATABASE_URL: 'sqlite::memory:', TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: secret });
+
+  it("is refused at start unless it keeps Telegram's rules (A-Z a-z 0-9 _ -, at most 256) and has at least 32 characters", () => {
+    for (const secret of [
+      'x',
+      'a'.repeat(31),
+      `${'a'.repeat(32)}!`,
+      `${'a'.repeat(32)} b`,
+      'é'.repeat(40),
+      'a'.repeat(257),
+    ]) {
+      expect(() => load(secret)).toThrow(ConfigError);
+      expect(() => load(secret)).toThrow(
+        /TELEGRAM_WEBHOOK_SECRET must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -/,
+      );
+    }
+    expect(load('a'.repeat(32)).telegram.webhookSecret).toBe('a'.repeat(32));
+    expect(load(`Ab_-9${'z'.repeat(251)}`).telegram.webhookSecret).toHaveLength(256);
+  });
+
+  it('counts wrong secrets against the address like wrong API keys, and never refuses the right one', async () => {
+    const t = await buildTestApp(DIALECTS[0] as (typeof DIALECTS)[number], {
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      RATE_LIMIT_AUTH_FAILURES_PER_IP: '3',
+    });
+    try {
+      const post = (secret: string, remoteAddress: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: URL,
+          headers: { 'x-telegram-bot-api-secret-token': secret },
+          payload: { update_id: ++updateId },
+          remoteAddress,
+        });
+      for (let i = 0; i < 3; i++) expect((await post(`wrong-${i}`, '203.0.113.9')).statusCode).toBe(401);
+      const refused = await post('wrong', '203.0.113.9');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.json()).toEqual({ detail: expect.any(String) });
+      // The same count as API keys: a wrong key from that address is refused too.
+      expect(
+        (await t.app.inject({ url: '/v1/customers', headers: { 'x-api-key': 'x' }, remoteAddress: '203.0.113.9' }))
+          .statusCode,
+      ).toBe(429);
+      // Telegram itself (the right secret) is never refused, nor is another address.
+      expect((await post(SECRET, '203.0.113.9')).statusCode).toBe(200);
+      expect((await post('wrong', '198.51.100.1')).statusCode).toBe(401);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -169,6 +169,17 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
     expect(await lookup('+447700900123')).toMatchObject({ verified: true });
   });
 
+  it('handles a redelivered message once: one answer, one attempt', async () => {
+    const { code } = await unverifiedIdentity('+16505550003');
+    platform.take();
+    // Meta redelivers a webhook until it gets its 200: six deliveries of one wrong guess.
+    const wrong = textWebhook({ from: '16505550003' }, 'claim ZZZZZZ');
+    for (let i = 0; i < 6; i++) expect((await post(wrong)).statusCode).toBe(200);
+    expect(platform.take().map(textOf)).toEqual([expect.stringMatching(/didn't work/)]);
+    await post(textWebhook({ from: '16505550003' }, `claim ${code}`));
+    expect(await lookup('+16505550003')).toMatchObject({ verified: true });
+  });
+
   it('refuses a forged signature with 401 and changes nothing', async () => {
     const { code } = await unverifiedIdentity('+16505550001');
     platform.take();

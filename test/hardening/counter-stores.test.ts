@@ -77,3 +77,21 @@ describe('memory counter store windows', () => {
     await store.close();
   });
 });
+
+describe('memory counter store bound', () => {
+  it('keeps at most its maximum of counters, forgetting the least recently used', async () => {
+    const store = createMemoryCounterStore(() => clock, { max: 1_000 });
+    await store.hit('kept', 60_000);
+    for (let i = 0; i < 5_000; i++) {
+      await store.hit(`address-${i}`, 60_000);
+      // A counter in use stays: it is the most recently used.
+      if (i % 500 === 0) await store.hit('kept', 60_000);
+    }
+    expect(store.size).toBe(1_000);
+    expect((await store.hit('kept', 60_000)).count).toBe(12);
+    // The newest counters are all there; the oldest are gone and start again from one.
+    expect((await store.hit('address-4999', 60_000)).count).toBe(2);
+    expect((await store.hit('address-0', 60_000)).count).toBe(1);
+    await store.close();
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS, sqlite } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey, generateCode } from '../helpers/factories.js';
@@ -122,8 +123,16 @@ describe.each(DIALECTS)('rate limits on $name', (dialect) => {
       remoteAddress: attacker,
     });
     expectTooMany(refused);
-    // Refused before the key is looked at, so even a valid key from that address waits.
-    expectTooMany(await t.app.inject({ url: '/v1/customers', headers: t.admin, remoteAddress: attacker }));
+    expectTooMany(await t.app.inject({ url: '/v1/customers', remoteAddress: attacker }));
+    // A valid key is never refused for its address's failures: the runtime behind a shared
+    // address (a NAT, a proxy) is not locked out by whoever fails next to it.
+    expect((await t.app.inject({ url: '/v1/customers', headers: t.admin, remoteAddress: attacker })).statusCode).toBe(
+      200,
+    );
+    expectTooMany(refused);
+    expectTooMany(
+      await t.app.inject({ url: '/v1/customers', headers: { 'x-api-key': 'wrong' }, remoteAddress: attacker }),
+    );
     const elsewhere = await t.app.inject({ url: '/v1/customers', headers: t.admin, remoteAddress: '198.51.100.9' });
     expect(elsewhere.statusCode).toBe(200);
     // Routes without a key are never refused.
@@ -262,9 +271,10 @@ describe('behind a reverse proxy (TRUST_PROXY)', () => {
         remoteAddress: '127.0.0.1',
       });
     for (let i = 0; i < 4; i++) expect((await viaProxy('203.0.113.50', 'wrong')).statusCode).toBe(401);
-    expectTooMany(await viaProxy('203.0.113.50', ADMIN_KEY));
+    expectTooMany(await viaProxy('203.0.113.50', 'wrong'));
+    expect((await viaProxy('203.0.113.50', ADMIN_KEY)).statusCode).toBe(200);
     // Another client behind the same proxy is not affected.
-    expect((await viaProxy('203.0.113.51', ADMIN_KEY)).statusCode).toBe(200);
+    expect((await viaProxy('203.0.113.51', 'wrong')).statusCode).toBe(401);
     // A forwarded header from an untrusted peer is ignored: that peer's own address counts.
     for (let i = 0; i < 4; i++) {
       await t.app.inject({
@@ -276,9 +286,38 @@ describe('behind a reverse proxy (TRUST_PROXY)', () => {
     expectTooMany(
       await t.app.inject({
         url: '/v1/customers',
-        headers: { 'x-api-key': ADMIN_KEY, 'x-forwarded-for': '198.51.100.99' },
+        headers: { 'x-api-key': 'wrong', 'x-forwarded-for': '198.51.100.99' },
         remoteAddress: '192.0.2.200',
       }),
     );
+  });
+});
+
+describe('TRUST_PROXY at start', () => {
+  const load = (value: string) => loadConfig({ DATABASE_URL: 'sqlite::memory:', TRUST_PROXY: value });
+
+  it('refuses true and hop counts, which let any client write its own address, with a clear message', () => {
+    for (const value of ['true', 'TRUE', '1', '2', ' 3 ']) {
+      expect(() => load(value)).toThrow(ConfigError);
+      expect(() => load(value)).toThrow(/X-Forwarded-For.*addresses or CIDRs/);
+    }
+  });
+
+  it('refuses anything in the list that is not an address or a CIDR', () => {
+    for (const value of ['proxy.internal', '10.0.0.0/33', '10.0.0.1,nope', '::1/129', '10.0.0.0/8/8']) {
+      expect(() => load(value)).toThrow(/TRUST_PROXY: not an IP address or CIDR/);
+    }
+  });
+
+  it('accepts false and lists of addresses, CIDRs and ranges', () => {
+    expect(load('false').trustProxy).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).trustProxy).toBe(false);
+    expect(load('10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback').trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import type { ClaimsService } from '../claims/claims.service.js';
 import { parseTelegramText } from './claim-command.js';
 import { replies } from './claim-replies.js';
 import { type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
+import { handledBefore, type ReplayGuard } from './replay-guard.js';
 
 export interface TelegramSettings {
   botToken: string;
@@ -41,12 +42,13 @@ function botInfoOf(settings: TelegramSettings): UserFromGetMe {
  */
 export async function createTelegramBot(
   settings: TelegramSettings,
-  deps: { claims: ClaimsService; log: RedeemLogger },
+  deps: { claims: ClaimsService; log: RedeemLogger; chatUpdates: ReplayGuard },
 ) {
   // Loaded only when Telegram is configured: grammY costs 6 MB of memory to every other server.
   const { Bot } = await import('grammy');
+  const botInfo = botInfoOf(settings);
   const bot = new Bot(settings.botToken, {
-    botInfo: botInfoOf(settings),
+    botInfo,
     // A slow Bot API must not hold the webhook for grammY's default of 500 seconds.
     client: { apiRoot: settings.apiBase, timeoutSeconds: 10 },
   });
@@ -54,6 +56,9 @@ export async function createTelegramBot(
   bot.on('message:text', async (ctx) => {
     const command = parseTelegramText(ctx.message.text, settings.botUsername);
     if (!command) return;
+    // Telegram redelivers an update it thinks was not taken: answered once, counted once. The
+    // update_id is per bot, hence the bot's id in the key.
+    if (await handledBefore(deps.chatUpdates, deps.log, 'telegram', `${botInfo.id}:${ctx.update.update_id}`)) return;
     const text =
       command.kind === 'usage'
         ? replies.usage('/claim')

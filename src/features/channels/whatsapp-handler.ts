@@ -3,6 +3,7 @@ import { toE164 } from '../identities/identities.js';
 import { parseWhatsAppText } from './claim-command.js';
 import { replies } from './claim-replies.js';
 import { type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
+import { handledBefore, type ReplayGuard } from './replay-guard.js';
 import { sendWhatsAppText, type WhatsAppRecipient, type WhatsAppSettings } from './whatsapp-api.js';
 import type { IncomingText } from './whatsapp-webhook.js';
 
@@ -12,10 +13,12 @@ import type { IncomingText } from './whatsapp-webhook.js';
  */
 export async function handleWhatsAppText(
   message: IncomingText,
-  deps: { claims: ClaimsService; log: RedeemLogger; settings: WhatsAppSettings },
+  deps: { claims: ClaimsService; log: RedeemLogger; settings: WhatsAppSettings; chatUpdates: ReplayGuard },
 ): Promise<void> {
   const command = parseWhatsAppText(message.body);
   if (!command) return;
+  // Meta redelivers a webhook until it gets a 200, for days: each message is handled once.
+  if (message.messageId && (await handledBefore(deps.chatUpdates, deps.log, 'whatsapp', message.messageId))) return;
   const phone = message.from ? toE164(message.from) : undefined;
   let recipient: WhatsAppRecipient;
   if (message.from) recipient = { to: message.from };

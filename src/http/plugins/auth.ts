@@ -31,9 +31,10 @@ async function authPlugin(app: FastifyInstance) {
     return forbidden(`This API key's scope (${principal.scope}) does not allow this; it needs ${needed}`);
   }
 
+  // An unknown key is counted against the client's address (429 once over the limit); a valid
+  // one is admitted whatever its address's failures.
   async function refuse(request: FastifyRequest): Promise<never> {
-    await app.authFailures?.(request);
-    throw unauthorized(INVALID_KEY);
+    throw await app.authThrottle.failure(request, unauthorized(INVALID_KEY));
   }
 
   app.addHook('onRequest', (request, _reply, done) => {
@@ -41,7 +42,7 @@ async function authPlugin(app: FastifyInstance) {
     if (!needed) return done();
     const header = request.headers['x-api-key'];
     const presented = Array.isArray(header) ? header[0] : header;
-    if (!presented) return done(unauthorized(MISSING_KEY));
+    if (!presented) return done(app.authThrottle.refusal(request) ?? unauthorized(MISSING_KEY));
     let known: ReturnType<typeof app.services.apiKeys.authenticate>;
     try {
       known = app.services.apiKeys.authenticate(presented);
@@ -53,11 +54,4 @@ async function authPlugin(app: FastifyInstance) {
   });
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Set by the rate-limit plugin to count a failed authentication against the client's address. */
-    authFailures?: (request: FastifyRequest) => Promise<void>;
-  }
-}
-
-export default fp(authPlugin, { name: 'auth', dependencies: ['services'] });
+export default fp(authPlugin, { name: 'auth', dependencies: ['services', 'rate-limit'] });

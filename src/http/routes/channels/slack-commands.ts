@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { parseSlackText } from '../../../features/channels/claim-command.js';
 import { replies } from '../../../features/channels/claim-replies.js';
 import { redeemFromChat } from '../../../features/channels/redeem-from-chat.js';
+import { handledBefore } from '../../../features/channels/replay-guard.js';
 import { verifySlackSignature } from '../../../features/channels/signatures.js';
 import { unauthorized } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
@@ -31,7 +34,7 @@ export default async function slackCommands(app: App, options: { signingSecret: 
       const valid = verifySlackSignature({
         secret: signingSecret,
         signature: headerOf(request.headers['x-slack-signature']),
-        timestamp: headerOf(request.headers['x-slack-request-timestamp']),
+        timestamp: timestampOf(request.headers),
         rawBody,
         nowSeconds: Math.floor(app.services.clock.now().getTime() / 1000),
       });
@@ -41,6 +44,10 @@ export default async function slackCommands(app: App, options: { signingSecret: 
       if (form.get('ssl_check') === '1') return {};
       const userId = form.get('user_id')?.trim().toUpperCase();
       if (!userId) return {};
+      // A signed request stays valid for 5 minutes: one replayed (the same timestamp and body)
+      // is answered with nothing and redeems nothing.
+      const replayKey = `${timestampOf(request.headers)}:${createHash('sha256').update(rawBody).digest('hex')}`;
+      if (await handledBefore(app.services.chatUpdates, request.log, 'slack', replayKey)) return {};
       const command = parseSlackText(form.get('text') ?? '');
       const name = form.get('command') || '/claim';
       const text =
@@ -57,3 +64,4 @@ export default async function slackCommands(app: App, options: { signingSecret: 
 }
 
 const headerOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+const timestampOf = (headers: FastifyRequest['headers']) => headerOf(headers['x-slack-request-timestamp']);

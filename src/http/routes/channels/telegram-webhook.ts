@@ -15,7 +15,7 @@ export default async function telegramWebhook(app: App, telegram: Config['telegr
   if (!botToken || !webhookSecret) return;
   const bot = await createTelegramBot(
     { botToken, botUsername: telegram.botUsername, apiBase: telegram.apiBase },
-    { claims: app.services.claims, log: app.log },
+    { claims: app.services.claims, log: app.log, chatUpdates: app.services.chatUpdates },
   );
 
   app.post('/telegram/webhook', {
@@ -28,10 +28,11 @@ export default async function telegramWebhook(app: App, telegram: Config['telegr
       response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401, 422) },
     },
     // Checked before the body is even parsed: a forged request learns nothing and changes nothing.
+    // A wrong secret counts against the address like a wrong API key (429 once over the limit).
     onRequest: async (request) => {
       const presented = request.headers[SECRET_HEADER];
       if (typeof presented !== 'string' || !safeEqual(presented, webhookSecret)) {
-        throw unauthorized('Invalid webhook secret token');
+        throw await app.authThrottle.failure(request, unauthorized('Invalid webhook secret token'));
       }
     },
     handler: async (request) => {

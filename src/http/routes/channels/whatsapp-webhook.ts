@@ -74,6 +74,7 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
           claims: app.services.claims,
           log: request.log,
           settings: { accessToken, apiBase },
+          chatUpdates: app.services.chatUpdates,
         });
       }
       return { ok: true };
