@@ -108,7 +108,21 @@ export async function createServices(config: Config, options: ServiceOptions) {
     syncExternalChanges,
     onBackgroundError: (error) => log.warn({ err: error }, 'could not record when an API key was used'),
   });
-  if (config.bootstrapApiKey) await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
+  if (config.bootstrapApiKey) {
+    const bootstrap = await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
+    // A revocation stands (the key may have leaked): start without the key, and say so loudly.
+    if (bootstrap.state === 'revoked') {
+      log.error(
+        { keyId: bootstrap.keyId, revokedAt: bootstrap.revokedAt },
+        'BOOTSTRAP_API_KEY names a revoked key: starting without it (unset BOOTSTRAP_API_KEY, or bring the key back with `identity-service keys restore <keyId>`)',
+      );
+    } else if (bootstrap.state === 'not_admin') {
+      log.error(
+        { keyId: bootstrap.keyId, scope: bootstrap.scope },
+        'BOOTSTRAP_API_KEY names a key that is not an admin key: it keeps its scope',
+      );
+    }
+  }
 
   // Throttling counters: in Redis when replicas must share them, else in this process.
   const counters: CounterStore = config.rateLimit.redisUrl
