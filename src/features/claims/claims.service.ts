@@ -51,6 +51,8 @@ export function createClaimsService(deps: {
   /** One attempt against one identity's code, in one transaction with its audit event. */
   function attempt(actor: Actor, identity: IdentityRow, code: string): Promise<ClaimOutcome> {
     return uow(actor, async (trx, fx) => {
+      // A verified identity has no live code (verifying voids it); one issued before that rule is void too.
+      if (identity.verified_at !== null) return { ok: false, reason: 'invalid' } as const;
       const now = isoNow(clock);
       const counted = await countAttempt(trx, identity.id, now, MAX_ATTEMPTS);
       if (!counted) return { ok: false, reason: 'invalid' } as const;

@@ -6,6 +6,8 @@ import { type Clock, isoNow } from '../../internal/clock.js';
 import { conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
+import { CLAIMED_ROLE } from '../claims/claims.js';
+import { voidClaimCode } from '../claims/claims.repository.js';
 import { findCustomerById } from '../customers/customers.repository.js';
 import {
   type Identity,
@@ -145,6 +147,18 @@ export function createIdentitiesService(deps: {
           if (patch.metadata !== undefined) update.metadata = JSON.stringify(patch.metadata);
           if (patch.verified === true && row.verified_at === null) update.verified_at = isoNow(clock);
           if (patch.verified === false) update.verified_at = null;
+          // The owner role a claim gave goes with the proof: unverifying (the chat account may
+          // have been stolen) drops it, unless this request says which role the identity keeps.
+          if (
+            patch.verified === false &&
+            row.verified_at !== null &&
+            patch.role_override === undefined &&
+            row.role_override === CLAIMED_ROLE
+          ) {
+            update.role_override = null;
+          }
+          // Verified by hand: a code issued before must not verify it again and make an owner.
+          if (patch.verified === true) await voidClaimCode(trx, identityId);
           const changed = Object.entries(update).some(([k, v]) => row[k as keyof typeof row] !== v);
           if (!changed) return toIdentity(row);
           update.updated_at = isoNow(clock);
@@ -167,6 +181,8 @@ export function createIdentitiesService(deps: {
         uow(actor, async (trx, fx) => {
           const row = await lockIdentityOfCustomer(trx, customerId, identityId);
           if (!row) throw identityNotFound();
+          // The foreign key cascades too; said here, so that no code outlives its identity's link.
+          await voidClaimCode(trx, identityId);
           await deleteIdentity(trx, identityId);
           fx.identityChanged(row.channel, row.external_id);
           await fx.audit({ action: 'identity.deleted', customerId, identityId, before: toIdentity(row) });
