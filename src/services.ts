@@ -12,6 +12,7 @@ import { commitsInProcess, createUnitOfWork } from './features/changes/unit-of-w
 import { resolveClaimSecret } from './features/claims/claim-secret.js';
 import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
+import type { IdentityRules } from './features/identities/identities.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
@@ -54,6 +55,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     await db.destroy();
     throw error;
   }
+  const identityRules: IdentityRules = { defaultPhoneRegion: config.defaultPhoneRegion };
   const hub = new ChangeHub();
   const origin = randomUUID();
   const uow = createUnitOfWork({ db: db.kysely, clock, hub, origin });
@@ -135,6 +137,8 @@ export async function createServices(config: Config, options: ServiceOptions) {
   return {
     db,
     hub,
+    /** How external ids are read (DEFAULT_PHONE_REGION): the import applies them too. */
+    identityRules,
     counters,
     lookupCache,
     clock,
@@ -144,6 +148,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       uow,
       clock,
       cache: lookupCache,
+      rules: identityRules,
       syncExternalChanges,
       readQuery: db.readQuery,
     }),
@@ -154,6 +159,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       random,
       secret,
       ttlSeconds: config.claimCodeTtlSeconds,
+      rules: identityRules,
       throttle: createClaimThrottle(counters, {
         perIdentity: config.rateLimit.claimPerIdentity,
         perKey: config.rateLimit.claimPerKey,

@@ -16,7 +16,8 @@ export async function handleWhatsAppText(
 ): Promise<void> {
   const command = parseWhatsAppText(message.body);
   if (!command) return;
-  const phone = message.from ? toE164(message.from) : undefined;
+  // WhatsApp writes the sender's number in international form without '+' (16505551234).
+  const phone = message.from ? toE164(message.from, { bareIsInternational: true }) : undefined;
   let recipient: WhatsAppRecipient;
   if (message.from) recipient = { to: message.from };
   else if (message.fromUserId) recipient = { recipient: message.fromUserId };

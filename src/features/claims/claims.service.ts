@@ -6,7 +6,7 @@ import { conflict, invalidClaim, notFound, RateLimitedError } from '../../intern
 import { addSeconds } from '../../internal/time.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { type Identity, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
+import { type Identity, type IdentityRules, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
 import { findSenderIdentities, lockIdentityOfCustomer, updateIdentity } from '../identities/identities.repository.js';
 import type { IdentityRow } from '../identities/identities.table.js';
 import { newClaimOutcomes } from '../throttle/claim-outcomes.js';
@@ -42,6 +42,8 @@ export function createClaimsService(deps: {
   random: Random;
   secret: string;
   ttlSeconds: number;
+  /** How external ids are read (DEFAULT_PHONE_REGION). */
+  rules?: IdentityRules | undefined;
   /** Limits failed redemptions per sender and per API key; none in tools that redeem nothing. */
   throttle?: ClaimThrottle;
 }) {
@@ -124,7 +126,7 @@ export function createClaimsService(deps: {
 
     /** Redeems a code sent from a chat; tells the sender's own outcome apart for the reply. */
     async attempt(actor: Actor, input: Redemption): Promise<ClaimOutcome> {
-      const key = normalizeIdentityKey(input, 'body');
+      const key = normalizeIdentityKey(input, 'body', deps.rules);
       const code = normalizeCodeInput(input.code);
       // Counted before anything is compared, so that a guesser is refused without a database read.
       const ticket = await deps.throttle?.take(actor, key.channel, key.external_id).catch((error: unknown) => {

@@ -11,6 +11,7 @@ import { voidClaimCode } from '../claims/claims.repository.js';
 import { findCustomerById } from '../customers/customers.repository.js';
 import {
   type Identity,
+  type IdentityRules,
   lookupAnswerJson,
   normalizeChannel,
   normalizeIdentityKey,
@@ -59,6 +60,8 @@ export function createIdentitiesService(deps: {
   uow: UnitOfWork;
   clock: Clock;
   cache: LookupCache;
+  /** How external ids are read (DEFAULT_PHONE_REGION). */
+  rules?: IdentityRules | undefined;
   /** Db.readQuery: lookups on a read-only SQLite connection of their own (see create-db.ts). */
   readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
   /** Drops the caches when another process changed the database (SQLite); see services.ts. */
@@ -92,7 +95,7 @@ export function createIdentitiesService(deps: {
       external_id: string;
       instance_id?: string | undefined;
     }): string | Promise<string> {
-      const key = normalizeIdentityKey(input, 'query');
+      const key = normalizeIdentityKey(input, 'query', deps.rules);
       deps.syncExternalChanges?.();
       const cached = cache.answer(key.channel, key.external_id, input.instance_id);
       if (cached === null) throw identityNotFound();
@@ -108,7 +111,7 @@ export function createIdentitiesService(deps: {
     },
 
     async create(actor: Actor, customerId: string, input: NewIdentity): Promise<Identity> {
-      const key = normalizeIdentityKey(input, 'body');
+      const key = normalizeIdentityKey(input, 'body', deps.rules);
       const now = isoNow(clock);
       return mapDbError(
         () =>
