@@ -180,6 +180,55 @@ describe('phone numbers', () => {
   });
 });
 
+describe('free-form external ids', () => {
+  const FREE_FORM = ['discord', 'email', 'slack', 'matrix'];
+
+  it('are the same in every Unicode composition (NFC)', () => {
+    expect(tryNormalize('discord', 'Cafe\u0301')).toBe('Caf\u00e9');
+    expect(tryNormalize('email', 'JOSE\u0301@EXAMPLE.COM')).toBe('jos\u00e9@example.com');
+    expect(tryNormalize('slack', 'u\u0308ser')).toBe('\u00dcSER');
+    fc.assert(
+      fc.property(fc.constantFrom(...FREE_FORM), fc.string({ unit: 'grapheme', maxLength: 20 }), (channel, raw) => {
+        const composed = tryNormalize(channel, raw.normalize('NFC'));
+        const decomposed = tryNormalize(channel, raw.normalize('NFD'));
+        expect(decomposed).toBe(composed);
+        if (composed !== undefined) expect(composed.normalize('NFC')).toBe(composed);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['a zero-width space', 'steve\u200b', 'U+200B'],
+    ['a zero-width joiner', 'ste\u200dve', 'U+200D'],
+    ['a right-to-left override', 'evil\u202Egnp.exe', 'U+202E'],
+    ['a left-to-right isolate', 'a\u2066b', 'U+2066'],
+    ['a right-to-left mark', 'a\u200Fb', 'U+200F'],
+    ['a control character', 'bell\u0007', 'U+0007'],
+    ['a C1 control', 'a\u0085b', 'U+0085'],
+    ['a no-break space', 'steve\u00a0smith', 'U+00A0'],
+    ['a soft hyphen', 'ste\u00adve', 'U+00AD'],
+    ['a lone surrogate', 'a\ud800b', 'U+D800'],
+    ['a line separator', 'a\u2028b', 'U+2028'],
+  ])('are refused with %s in them, on every free-form channel', (_what, raw, codePoint) => {
+    for (const channel of FREE_FORM) {
+      expect(() => normalizeExternalId(channel, raw, loc)).toThrow(
+        expect.objectContaining({
+          loc: ['body', 'external_id'],
+          type: 'value_error',
+          msg: expect.stringContaining(`(found ${codePoint})`),
+        }),
+      );
+    }
+  });
+
+  it('keep ordinary text as trimmed, spaces, emoji and scripts included', () => {
+    expect(tryNormalize('discord', '  MixedCase#1 ')).toBe('MixedCase#1');
+    expect(tryNormalize('matrix', '@steve smith:例え.jp')).toBe('@steve smith:例え.jp');
+    expect(tryNormalize('discord', 'cat 🐈')).toBe('cat 🐈');
+  });
+});
+
 describe('channel normalization', () => {
   it('trims and lowercases, then accepts only the pattern', () => {
     expect(normalizeChannel('  WhatsApp\t', ['body', 'channel'])).toBe('whatsapp');

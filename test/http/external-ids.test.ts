@@ -4,7 +4,8 @@ import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
 
-// External ids as the API reads them: phone numbers that keep every digit (issue 18, item 2).
+// External ids as the API reads them: phone numbers that keep every digit (issue 18, item 2) and
+// free-form ids in one Unicode form, without characters that hide or mimic others (item 17).
 
 const lookupUrl = (channel: string, externalId: string) =>
   `/v1/customers/lookup/identity?channel=${channel}&external_id=${encodeURIComponent(externalId)}`;
@@ -137,5 +138,59 @@ describe.each(DIALECTS)('phone numbers with DEFAULT_PHONE_REGION=US on $name', (
     const created = await post(customer.id, { channel: 'whatsapp', external_id: '41 44 668 18 00' });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({ external_id: '+41446681800' });
+  });
+});
+
+describe.each(DIALECTS)('free-form external ids on $name', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(dialect);
+  });
+  afterAll(() => t.close());
+
+  const post = (customerId: string, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: `/v1/customers/${customerId}/identities`, headers: t.admin, payload });
+
+  it('are one identity in every Unicode composition (NFC)', async () => {
+    const customer = await createCustomer(t.app);
+    const decomposed = 'Rene\u0301#42';
+    const composed = 'Ren\u00e9#42';
+    const created = await post(customer.id, { channel: 'discord', external_id: decomposed });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().external_id).toBe(composed);
+    const twin = await post((await createCustomer(t.app)).id, { channel: 'discord', external_id: composed });
+    expect(twin.statusCode).toBe(409);
+    for (const spelling of [composed, decomposed]) {
+      const lookup = await t.app.inject({ url: lookupUrl('discord', spelling), headers: t.admin });
+      expect(lookup.statusCode).toBe(200);
+      expect(lookup.json()).toMatchObject({ identity_id: created.json().id });
+    }
+    // Email and Slack ids too, before their case is folded.
+    const email = await post(customer.id, { channel: 'email', external_id: 'JOSE\u0301@EXAMPLE.COM' });
+    expect(email.json().external_id).toBe('jos\u00e9@example.com');
+    const lookup = await t.app.inject({ url: lookupUrl('email', 'jos\u00e9@example.com'), headers: t.admin });
+    expect(lookup.json()).toMatchObject({ identity_id: email.json().id });
+  });
+
+  it.each([
+    ['a zero-width space', 'steve\u200b'],
+    ['a right-to-left override', 'admin\u202e'],
+    ['a control character', 'steve\u0007'],
+    ['a no-break space', 'steve\u00a0smith'],
+  ])('refuse %s with a 422 that says why, and create nothing', async (_what, externalId) => {
+    const customer = await createCustomer(t.app);
+    for (const channel of ['discord', 'email', 'slack']) {
+      const response = await post(customer.id, { channel, external_id: externalId });
+      expect(response.statusCode).toBe(422);
+      expect(response.json().detail[0]).toMatchObject({
+        loc: ['body', 'external_id'],
+        type: 'value_error',
+        msg: expect.stringMatching(/must not contain control, invisible \(zero-width\), bidirectional-control/),
+      });
+      const lookup = await t.app.inject({ url: lookupUrl(channel, externalId), headers: t.admin });
+      expect(lookup.statusCode).toBe(422);
+    }
+    const listed = await t.app.inject({ url: `/v1/customers/${customer.id}/identities`, headers: t.admin });
+    expect(listed.json()).toEqual([]);
   });
 });

@@ -160,6 +160,28 @@ export function toE164(raw: string, options: PhoneReadingOptions = {}): string |
 }
 
 /**
+ * Characters that make two ids look the same while they differ, or that hide text: controls
+ * (C0, DEL, C1), format characters (zero-width space/joiners, BOM, soft hyphen, word joiner,
+ * every bidirectional mark, embedding, override and isolate), line and paragraph separators,
+ * spaces other than U+0020 (no-break, thin, ideographic …), and lone surrogates.
+ */
+const LOOKALIKE_OR_HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|(?! )\p{Zs}/u;
+
+const codePoint = (char: string) => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Free-form text of an id in one form: Unicode NFC, without characters that hide or mimic others. */
+function canonicalText(text: string, loc: Loc): string {
+  const found = LOOKALIKE_OR_HIDDEN.exec(text);
+  if (found) {
+    throw new FieldError(
+      [...loc],
+      `Value error, external_id must not contain control, invisible (zero-width), bidirectional-control or non-standard space characters (found ${codePoint(found[0])})`,
+    );
+  }
+  return text.normalize('NFC');
+}
+
+/**
  * `external_id`: trimmed, 1..255 characters, then per channel (see CONTRACT.md). `rules` says
  * how phone numbers written without a country code are read.
  */
@@ -184,9 +206,14 @@ export function normalizeExternalId(channel: string, raw: string, loc: Loc, rule
     }
     return reading.e164;
   }
-  if (channel === 'email') return text.toLowerCase();
-  if (channel === 'slack') return text.toUpperCase();
-  return text;
+  const canonical = canonicalText(text, loc);
+  if (canonical.length > 255) {
+    throw new FieldError([...loc], 'String should have at most 255 characters', 'string_too_long');
+  }
+  // Case folding can leave text that is not NFC (a capital with a combining mark): NFC once more.
+  if (channel === 'email') return canonical.toLowerCase().normalize('NFC');
+  if (channel === 'slack') return canonical.toUpperCase().normalize('NFC');
+  return canonical;
 }
 
 /** The normalized pair, with errors located at the caller's fields. */
