@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { type CountryCode, isSupportedCountry } from 'libphonenumber-js/max';
 
 /**
  * Every setting the service reads, with its default. The environment is parsed once, at start,
@@ -17,6 +18,11 @@ const EnvSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
+  /**
+   * Region (ISO 3166 two-letter code, e.g. US) in which a phone number written without `+` and
+   * without a country code is read; unset, such a number must be a complete international one.
+   */
+  DEFAULT_PHONE_REGION: Type.Optional(Type.String()),
   /** Public origin used in links the service prints (docs, README); optional. */
   PUBLIC_URL: Type.Optional(Type.String()),
 
@@ -90,6 +96,7 @@ export interface Config {
   claimCodeSecret: string | undefined;
   logLevel: string;
   publicUrl: string | undefined;
+  defaultPhoneRegion: CountryCode | undefined;
   telegram: {
     botToken: string | undefined;
     webhookSecret: string | undefined;
@@ -181,6 +188,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** DEFAULT_PHONE_REGION as a region libphonenumber knows, or a ConfigError that says what is expected. */
+export function parsePhoneRegion(value: string | undefined): CountryCode | undefined {
+  if (value === undefined) return undefined;
+  const region = value.trim().toUpperCase();
+  if (!isSupportedCountry(region)) {
+    throw new ConfigError(
+      `DEFAULT_PHONE_REGION must be a two-letter region code with phone numbering, e.g. US, GB or DE (got ${JSON.stringify(value)})`,
+    );
+  }
+  return region;
+}
+
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return { kind: 'postgres', url };
@@ -215,6 +234,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     claimCodeSecret: env.CLAIM_CODE_SECRET,
     logLevel: env.LOG_LEVEL,
     publicUrl: env.PUBLIC_URL,
+    defaultPhoneRegion: parsePhoneRegion(env.DEFAULT_PHONE_REGION),
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
       webhookSecret: checkTelegramSecret(env.TELEGRAM_WEBHOOK_SECRET),

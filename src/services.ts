@@ -13,6 +13,7 @@ import { createReplayGuard } from './features/channels/replay-guard.js';
 import { resolveClaimSecret } from './features/claims/claim-secret.js';
 import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
+import type { IdentityRules } from './features/identities/identities.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
@@ -55,6 +56,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     await db.destroy();
     throw error;
   }
+  const identityRules: IdentityRules = { defaultPhoneRegion: config.defaultPhoneRegion };
   const hub = new ChangeHub();
   const origin = randomUUID();
   const transactionRetries = { retried: 0, gave_up: 0 };
@@ -140,7 +142,21 @@ export async function createServices(config: Config, options: ServiceOptions) {
     syncExternalChanges,
     onBackgroundError: (error) => log.warn({ err: error }, 'could not record when an API key was used'),
   });
-  if (config.bootstrapApiKey) await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
+  if (config.bootstrapApiKey) {
+    const bootstrap = await apiKeys.ensureBootstrapKey(config.bootstrapApiKey);
+    // A revocation stands (the key may have leaked): start without the key, and say so loudly.
+    if (bootstrap.state === 'revoked') {
+      log.error(
+        { keyId: bootstrap.keyId, revokedAt: bootstrap.revokedAt },
+        'BOOTSTRAP_API_KEY names a revoked key: starting without it (unset BOOTSTRAP_API_KEY, or bring the key back with `identity-service keys restore <keyId>`)',
+      );
+    } else if (bootstrap.state === 'not_admin') {
+      log.error(
+        { keyId: bootstrap.keyId, scope: bootstrap.scope },
+        'BOOTSTRAP_API_KEY names a key that is not an admin key: it keeps its scope',
+      );
+    }
+  }
 
   // Throttling counters: in Redis when replicas must share them, else in this process.
   const counters: CounterStore = config.rateLimit.redisUrl
@@ -153,6 +169,8 @@ export async function createServices(config: Config, options: ServiceOptions) {
   return {
     db,
     hub,
+    /** How external ids are read (DEFAULT_PHONE_REGION): the import applies them too. */
+    identityRules,
     counters,
     lookupCache,
     clock,
@@ -162,6 +180,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       uow,
       clock,
       cache: lookupCache,
+      rules: identityRules,
       syncExternalChanges,
       readQuery: db.readQuery,
     }),
@@ -172,6 +191,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       random,
       secret,
       ttlSeconds: config.claimCodeTtlSeconds,
+      rules: identityRules,
       throttle: createClaimThrottle(counters, {
         perIdentity: config.rateLimit.claimPerIdentity,
         perKey: config.rateLimit.claimPerKey,

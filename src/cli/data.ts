@@ -65,6 +65,7 @@ export async function importFile(
         (n) => {
           bytes += n;
         },
+        services.identityRules,
       ),
       {
         source: basename(path),

@@ -56,4 +56,15 @@ export function registerKeyCommands(program: Command) {
       await withServices((s) => s.apiKeys.revoke(cliActor, id));
       process.stdout.write(`Revoked ${id}.\n`);
     });
+
+  keys
+    .command('restore')
+    .description(
+      'bring a revoked key back, e.g. the BOOTSTRAP_API_KEY after a revocation by mistake (nothing else does: a revoked key stays revoked across restarts); audited',
+    )
+    .argument('<id>', 'the key id (the server logs it when BOOTSTRAP_API_KEY names a revoked key)')
+    .action(async (id: string) => {
+      const key = await withServices((s) => s.apiKeys.restore(cliActor, id));
+      process.stdout.write(`Restored ${key.scope} key "${key.name}" (id ${key.id}); it works again.\n`);
+    });
 }

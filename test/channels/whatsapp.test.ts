@@ -86,6 +86,8 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
       WHATSAPP_APP_SECRET: APP_SECRET,
       WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
       WHATSAPP_API_BASE: `${platform.baseUrl}/v21.0`,
+      // A region for numbers typed without a country code: WhatsApp's own numbers never read in it.
+      DEFAULT_PHONE_REGION: 'US',
     });
   });
   afterAll(async () => {
@@ -178,6 +180,16 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
     expect(platform.take().map(textOf)).toEqual([expect.stringMatching(/didn't work/)]);
     await post(textWebhook({ from: '16505550003' }, `claim ${code}`));
     expect(await lookup('+16505550003')).toMatchObject({ verified: true });
+  });
+
+  it("reads WhatsApp's sender as the international number it is, whatever DEFAULT_PHONE_REGION says", async () => {
+    // 2015853415 is also a New Jersey number: typed into the API with the region US it is refused
+    // as ambiguous; from WhatsApp it is the Egyptian +20 15 853415 that sent it.
+    const { code } = await unverifiedIdentity('+20 15 853415');
+    platform.take();
+    await post(textWebhook({ from: '2015853415' }, `claim ${code}`));
+    expect(await lookup('+2015853415')).toMatchObject({ verified: true, role_override: 'owner' });
+    expect(textOf(platform.take()[0])).toMatch(/^You're verified/);
   });
 
   it('refuses a forged signature with 401 and changes nothing', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +28,10 @@ describe.each(DIALECTS)('the command line on $name', (dialect) => {
   let app: FastifyInstance;
 
   /** Runs `identity-service ...args` from the sources, as `npx identity-service` would. */
-  const cli = (...args: string[]) =>
+  const cli = (...args: string[]) => cliWith({}, ...args);
+  const cliWith = (env: Record<string, string>, ...args: string[]) =>
     run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent', ...env },
       timeout: 30_000,
     });
 
@@ -77,6 +79,45 @@ describe.each(DIALECTS)('the command line on $name', (dialect) => {
     expect(after.statusCode).toBe(401);
     const gone = JSON.parse((await cli('keys', 'list', '--json')).stdout) as { id: string }[];
     expect(gone.map((k) => k.id)).not.toContain(id);
+  });
+
+  // Eight commands, each a process of its own.
+  it('no command undoes the revocation of the BOOTSTRAP_API_KEY; keys restore does, audited', {
+    timeout: 120_000,
+  }, async () => {
+    const bootstrapKey = `bootstrap-${randomUUID()}`;
+    const env = { BOOTSTRAP_API_KEY: bootstrapKey };
+    const headers = { 'x-api-key': bootstrapKey };
+    // A command with BOOTSTRAP_API_KEY set creates the key, as the server's start does.
+    await cliWith(env, 'migrate');
+    expect((await app.inject({ url: '/v1/customers', headers })).statusCode).toBe(200);
+    const listed = JSON.parse((await cli('keys', 'list', '--json')).stdout) as { id: string; name: string }[];
+    const id = listed.find((k) => k.name === 'bootstrap')?.id as string;
+    expect(id).toBeDefined();
+
+    await cli('keys', 'revoke', id);
+    expect((await app.inject({ url: '/v1/customers', headers })).statusCode).toBe(401);
+    // Every later command still runs, leaves the key revoked, and says how to bring it back.
+    const list = await cliWith(env, 'keys', 'list', '--json');
+    expect(list.stderr).toMatch(/BOOTSTRAP_API_KEY names a revoked key/);
+    expect(list.stderr).toContain(id);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((k) => k.id)).not.toContain(id);
+
+    const restored = await cli('keys', 'restore', id);
+    expect(restored.stdout).toContain(id);
+    expect((await app.inject({ url: '/v1/customers', headers })).statusCode).toBe(200);
+    const audit = await app.inject({ url: '/v1/audit?limit=200', headers });
+    const actions = audit.json<{ items: { action: string; actor: string }[] }>().items;
+    expect(actions).toContainEqual(expect.objectContaining({ action: 'api_key.restored', actor: 'cli' }));
+    // Restoring what is not revoked, or what does not exist, fails and says why.
+    await expect(cli('keys', 'restore', id)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not revoked'),
+    });
+    await expect(cli('keys', 'restore', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not found'),
+    });
   });
 
   it('keys create --json and a runtime scope', async () => {

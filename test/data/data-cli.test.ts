@@ -25,10 +25,11 @@ describe.each(DIALECTS)('identity-service import / export on $name', (dialect) =
   let dispose: () => Promise<void>;
   let app: FastifyInstance;
 
-  const cli = async (...args: string[]) => {
+  const cli = (...args: string[]) => cliWith({}, ...args);
+  const cliWith = async (env: Record<string, string>, ...args: string[]) => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { ...process.env, DATABASE_URL: url },
+        env: { ...process.env, DATABASE_URL: url, ...env },
         timeout: 60_000,
       });
       return { code: 0, stdout, stderr };
@@ -92,5 +93,30 @@ describe.each(DIALECTS)('identity-service import / export on $name', (dialect) =
     expect(again.code).toBe(2);
     expect(JSON.parse(again.stdout)).toMatchObject({ customers: 0, identities: 0, skipped: 2 });
     expect((await cli('export')).stdout).toBe(text);
+  });
+
+  it('reads phone numbers as the API does: without a country code, only in DEFAULT_PHONE_REGION', {
+    timeout: 90_000,
+  }, async () => {
+    const input = join(dir, `phones-${dialect.name}.jsonl`);
+    writeFileSync(
+      input,
+      `${JSON.stringify({ email: 'phones@example.com', identities: [{ channel: 'sms', external_id: '(310) 555-1234' }] })}\n`,
+    );
+    // No region: refused with how to write it, never stored as +31 5551234 (a digit gone).
+    const refused = await cli('import', input);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^line 1: identities\.0\.external_id: .*with \+ and the country code.*\(skipped\)$/m,
+    );
+
+    const imported = await cliWith({ DEFAULT_PHONE_REGION: 'US' }, 'import', input);
+    expect(imported.code, imported.stderr).toBe(0);
+    const found = await app.inject({
+      url: '/v1/customers/lookup/identity?channel=sms&external_id=%2B13105551234',
+      headers: { 'x-api-key': ADMIN_KEY },
+    });
+    expect(found.statusCode).toBe(200);
+    expect(found.json()).toMatchObject({ customer_email: 'phones@example.com', external_id: '+13105551234' });
   });
 });

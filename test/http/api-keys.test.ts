@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { cliActor } from '../../src/features/changes/changes.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey, generateCode, ISO_UTC, ManualClock } from '../helpers/factories.js';
@@ -233,39 +235,85 @@ describe.each(DIALECTS)('last_used_at on $name', (dialect) => {
 });
 
 describe.each(DIALECTS)('BOOTSTRAP_API_KEY on $name', (dialect) => {
-  it('makes sure an active admin key with that value exists at every start, once', async () => {
+  it('makes sure an active admin key with that value exists at start, once; a revoked one stays revoked', async () => {
     const database = await createSharedDatabase(dialect);
     const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
+    /** A start whose error-level log lines are kept. */
     const start = async () => {
-      const app = await buildApp(config, { logger: false });
+      const stream = new PassThrough();
+      const errors: { msg: string; keyId?: string }[] = [];
+      stream.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) errors.push(JSON.parse(line));
+      });
+      const app = await buildApp(config, { logger: { level: 'error', stream } });
       await app.ready();
-      return app;
+      return { app, errors };
     };
+    const bootstrapHeaders = { 'x-api-key': ADMIN_KEY };
     try {
       const first = await start();
-      const other = await createKey(first, 'admin');
-      const keys = await first.inject({ url: '/v1/api-keys', headers: { 'x-api-key': other.key } });
+      const other = await createKey(first.app, 'admin');
+      const otherHeaders = { 'x-api-key': other.key };
+      const keys = await first.app.inject({ url: '/v1/api-keys', headers: otherHeaders });
       const bootstrap = keys.json<{ id: string; name: string; scope: string }[]>().filter((k) => k.id !== other.id);
       expect(bootstrap).toHaveLength(1);
       expect(bootstrap[0]?.scope).toBe('admin');
-      // Revoked by an operator: refused at once, and back at the next start.
-      await first.inject({
+      const bootstrapId = bootstrap[0]?.id as string;
+      expect(first.errors).toEqual([]);
+      // Revoked by an operator (it may have leaked): refused at once, and still after a restart.
+      const revoke = await first.app.inject({
         method: 'DELETE',
-        url: `/v1/api-keys/${bootstrap[0]?.id}`,
-        headers: { 'x-api-key': other.key },
+        url: `/v1/api-keys/${bootstrapId}`,
+        headers: otherHeaders,
       });
-      expect((await first.inject({ url: '/v1/customers', headers: { 'x-api-key': ADMIN_KEY } })).statusCode).toBe(401);
-      await first.close();
+      expect(revoke.statusCode).toBe(204);
+      expect((await first.app.inject({ url: '/v1/customers', headers: bootstrapHeaders })).statusCode).toBe(401);
+      await first.app.close();
 
       const second = await start();
       try {
-        expect((await second.inject({ url: '/v1/customers', headers: { 'x-api-key': ADMIN_KEY } })).statusCode).toBe(
-          200,
+        // It starts anyway, without the key, and says so at error level, naming the key.
+        expect((await second.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+        expect((await second.app.inject({ url: '/v1/customers', headers: bootstrapHeaders })).statusCode).toBe(401);
+        expect(second.errors).toContainEqual(
+          expect.objectContaining({ level: 50, keyId: bootstrapId, msg: expect.stringMatching(/revoked key/) }),
         );
-        const after = await second.inject({ url: '/v1/api-keys', headers: { 'x-api-key': ADMIN_KEY } });
-        expect(after.json()).toHaveLength(2);
+        const after = await second.app.inject({ url: '/v1/api-keys', headers: otherHeaders });
+        expect(after.json<{ id: string }[]>().map((k) => k.id)).toEqual([other.id]);
+
+        // Only the explicit restore brings it back, audited, and at once.
+        const restored = await second.app.services.apiKeys.restore(cliActor, bootstrapId);
+        expect(restored).toMatchObject({ id: bootstrapId, name: 'bootstrap', scope: 'admin' });
+        expect((await second.app.inject({ url: '/v1/customers', headers: bootstrapHeaders })).statusCode).toBe(200);
+        const audit = await second.app.inject({ url: '/v1/audit?limit=200', headers: otherHeaders });
+        const events = audit.json<{ items: { action: string; actor: string; after: { id?: string } | null }[] }>()
+          .items;
+        expect(events).toContainEqual(
+          expect.objectContaining({
+            action: 'api_key.restored',
+            actor: 'cli',
+            after: expect.objectContaining({ id: bootstrapId }),
+          }),
+        );
+        await expect(second.app.services.apiKeys.restore(cliActor, bootstrapId)).rejects.toMatchObject({
+          code: 'conflict',
+        });
+        await expect(second.app.services.apiKeys.restore(cliActor, randomUUID())).rejects.toMatchObject({
+          code: 'not_found',
+        });
       } finally {
-        await second.close();
+        await second.app.close();
+      }
+
+      // A start after the restore finds it active and reports nothing.
+      const third = await start();
+      try {
+        expect((await third.app.inject({ url: '/v1/customers', headers: bootstrapHeaders })).statusCode).toBe(200);
+        expect(third.errors).toEqual([]);
+        const list = await third.app.inject({ url: '/v1/api-keys', headers: bootstrapHeaders });
+        expect(list.json()).toHaveLength(2);
+      } finally {
+        await third.app.close();
       }
     } finally {
       await database.dispose();

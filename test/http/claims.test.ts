@@ -223,6 +223,90 @@ describe.each(DIALECTS)('claim codes on $name', (dialect) => {
       expect((await redeem({ channel: 'telegram', external_id: externalId, code })).statusCode).toBe(400);
     });
 
+    const patch = (customerId: string, identityId: string, payload: Record<string, unknown>) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/v1/customers/${customerId}/identities/${identityId}`,
+        headers: t.admin,
+        payload,
+      });
+    const lookup = async (externalId: string) => {
+      const response = await t.app.inject({
+        url: `/v1/customers/lookup/identity?channel=telegram&external_id=${externalId}`,
+        headers: t.admin,
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json<{ verified: boolean; role_override: string | null }>();
+    };
+
+    it('a verify by hand voids the live code: it makes no owner, not even after an unverify', async () => {
+      const { customer, identity, externalId } = await unverified();
+      const { code } = await generateCode(t.app, customer.id, identity.id);
+      const verified = await patch(customer.id, identity.id, { verified: true, role_override: 'member' });
+      expect(verified.statusCode).toBe(200);
+      const refused = await redeem({ channel: 'telegram', external_id: externalId, code });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toEqual(INVALID);
+      expect(await lookup(externalId)).toMatchObject({ verified: true, role_override: 'member' });
+      // Voided, not merely ignored while verified: unverified again, the old code still does nothing.
+      expect((await patch(customer.id, identity.id, { verified: false })).statusCode).toBe(200);
+      expect((await redeem({ channel: 'telegram', external_id: externalId, code })).statusCode).toBe(400);
+      expect(await lookup(externalId)).toMatchObject({ verified: false, role_override: 'member' });
+    });
+
+    it('an unlink voids the live code: the same account linked again cannot use it', async () => {
+      const { customer, identity, externalId } = await unverified();
+      const { code } = await generateCode(t.app, customer.id, identity.id);
+      const unlinked = await t.app.inject({
+        method: 'DELETE',
+        url: `/v1/customers/${customer.id}/identities/${identity.id}`,
+        headers: t.admin,
+      });
+      expect(unlinked.statusCode).toBe(204);
+      const relinked = await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: externalId });
+      expect((await redeem({ channel: 'telegram', external_id: externalId, code })).statusCode).toBe(400);
+      expect(await lookup(relinked.external_id)).toMatchObject({ verified: false, role_override: null });
+    });
+
+    it('unverifying drops the owner role a claim gave, in the very next lookup', async () => {
+      const { customer, identity, externalId } = await unverified();
+      const { code } = await generateCode(t.app, customer.id, identity.id);
+      expect((await redeem({ channel: 'telegram', external_id: externalId, code })).statusCode).toBe(200);
+      // Cached now: the unverify must reach the cache, not wait for its TTL.
+      expect(await lookup(externalId)).toMatchObject({ verified: true, role_override: 'owner' });
+      const response = await patch(customer.id, identity.id, { verified: false });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ verified: false, verified_at: null, role_override: null });
+      expect(await lookup(externalId)).toMatchObject({ verified: false, role_override: null });
+      const audit = await t.app.inject({ url: `/v1/audit?customer_id=${customer.id}`, headers: t.admin });
+      const event = audit
+        .json<{ items: { action: string; before: { role_override: string }; after: { role_override: null } }[] }>()
+        .items.find((e) => e.action === 'identity.unverified');
+      expect(event).toMatchObject({ before: { role_override: 'owner' }, after: { role_override: null } });
+    });
+
+    it('unverifying keeps the role the same request sets, and any role other than owner', async () => {
+      for (const [role, payload, expected] of [
+        ['owner', { verified: false, role_override: 'owner' }, 'owner'],
+        ['owner', { verified: false, role_override: 'admin' }, 'admin'],
+        ['member', { verified: false }, 'member'],
+      ] as const) {
+        const { customer, identity, externalId } = await unverified({ role_override: role });
+        expect((await patch(customer.id, identity.id, { verified: true })).statusCode).toBe(200);
+        expect(await lookup(externalId)).toMatchObject({ verified: true, role_override: role });
+        const response = await patch(customer.id, identity.id, payload);
+        expect(response.json()).toMatchObject({ verified: false, role_override: expected });
+        expect(await lookup(externalId)).toMatchObject({ verified: false, role_override: expected });
+      }
+    });
+
+    it('a PATCH verified:false on an identity that is not verified leaves its role alone', async () => {
+      const { customer, identity, externalId } = await unverified({ role_override: 'owner' });
+      const response = await patch(customer.id, identity.id, { verified: false });
+      expect(response.json()).toMatchObject({ verified: false, role_override: 'owner' });
+      expect(await lookup(externalId)).toMatchObject({ verified: false, role_override: 'owner' });
+    });
+
     describe('instance scope', () => {
       it('an unscoped identity matches any instance_id', async () => {
         const { customer, identity, externalId } = await unverified();

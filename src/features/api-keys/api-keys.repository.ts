@@ -44,11 +44,33 @@ export function touchKey(db: Executor, id: string, nowIso: string, staleBeforeIs
     .execute();
 }
 
-/** Makes sure an active admin key with this hash exists (BOOTSTRAP_API_KEY). */
-export function upsertBootstrapKey(db: Executor, row: Omit<ApiKeyRow, 'last_used_at' | 'revoked_at'>) {
+/**
+ * Inserts the BOOTSTRAP_API_KEY's row unless a key with this hash exists (concurrent starts
+ * insert it once); an existing key is left exactly as it is, revoked or not.
+ */
+export function insertBootstrapKey(db: Executor, row: Omit<ApiKeyRow, 'last_used_at' | 'revoked_at'>) {
   return db
     .insertInto('api_keys')
     .values(row)
-    .onConflict((oc) => oc.column('key_hash').doUpdateSet({ revoked_at: null, scope: 'admin' }))
+    .onConflict((oc) => oc.column('key_hash').doNothing())
     .execute();
+}
+
+export function findKeyByHash(db: Executor, keyHash: string) {
+  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+}
+
+/** Brings a revoked key back; undefined when there is no such key or it is not revoked. */
+export function restoreKey(db: Executor, id: string) {
+  return db
+    .updateTable('api_keys')
+    .set({ revoked_at: null })
+    .where('id', '=', id)
+    .where('revoked_at', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function findKeyById(db: Executor, id: string) {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
 }

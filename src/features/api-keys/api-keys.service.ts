@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database } from '../../db/database.js';
 import { mapDbError } from '../../db/errors.js';
 import { type Clock, isoNow, type Random } from '../../internal/clock.js';
-import { notFound } from '../../internal/errors.js';
+import { conflict, notFound } from '../../internal/errors.js';
 import type { Actor, ChangeHub } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import {
@@ -18,11 +18,14 @@ import {
 } from './api-keys.js';
 import {
   findActiveKeyByHash,
+  findKeyByHash,
+  findKeyById,
   insertApiKey,
+  insertBootstrapKey,
   listActiveKeys,
+  restoreKey,
   revokeKey,
   touchKey,
-  upsertBootstrapKey,
 } from './api-keys.repository.js';
 
 /** Who a valid key is. */
@@ -31,6 +34,15 @@ export interface Principal {
   name: string;
   scope: Scope;
 }
+
+/**
+ * The BOOTSTRAP_API_KEY's key after start: active (created now or before), or left as an operator
+ * left it: revoked (it stays revoked), or not an admin key.
+ */
+export type BootstrapKey =
+  | { state: 'active'; keyId: string }
+  | { state: 'revoked'; keyId: string; revokedAt: string }
+  | { state: 'not_admin'; keyId: string; scope: string };
 
 const TOUCH_INTERVAL_MS = 60_000;
 /** Known keys are remembered briefly; a revocation clears them at once (here and, via NOTIFY, on other replicas). */
@@ -130,15 +142,46 @@ export function createApiKeysService(deps: {
       return principal;
     },
 
-    /** BOOTSTRAP_API_KEY: an active admin key with exactly this value exists after this. */
-    async ensureBootstrapKey(key: string): Promise<void> {
-      await upsertBootstrapKey(db, {
-        id: randomUUID(),
-        name: 'bootstrap',
-        scope: 'admin',
-        prefix: shownPrefix(key),
-        key_hash: hashApiKey(key),
-        created_at: isoNow(clock),
+    /**
+     * An operator's revocation stands: a revoked key is brought back only by `restore` (the
+     * command line's `keys restore ID`), audited, never by a start or a command.
+     */
+    async restore(actor: Actor, id: string): Promise<ApiKey> {
+      return mapDbError(() =>
+        uow(actor, async (trx, fx) => {
+          const row = await restoreKey(trx, id);
+          if (!row) {
+            if (await findKeyById(trx, id)) throw conflict('This API key is not revoked');
+            throw notFound('API key');
+          }
+          fx.apiKeyChanged(row.key_hash);
+          const restored = toApiKey(row);
+          await fx.audit({ action: 'api_key.restored', after: restored });
+          return restored;
+        }),
+      );
+    },
+
+    /**
+     * BOOTSTRAP_API_KEY: creates an admin key with exactly this value unless a key with it
+     * exists; an existing key is left as it is (a revoked one stays revoked) and reported.
+     */
+    async ensureBootstrapKey(key: string): Promise<BootstrapKey> {
+      const keyHash = hashApiKey(key);
+      return mapDbError(async () => {
+        await insertBootstrapKey(db, {
+          id: randomUUID(),
+          name: 'bootstrap',
+          scope: 'admin',
+          prefix: shownPrefix(key),
+          key_hash: keyHash,
+          created_at: isoNow(clock),
+        });
+        const row = await findKeyByHash(db, keyHash);
+        if (!row) throw new Error('the bootstrap key was not stored');
+        if (row.revoked_at !== null) return { state: 'revoked', keyId: row.id, revokedAt: row.revoked_at };
+        if (row.scope !== 'admin') return { state: 'not_admin', keyId: row.id, scope: row.scope };
+        return { state: 'active', keyId: row.id };
       });
     },
   };

@@ -19,7 +19,8 @@ export async function handleWhatsAppText(
   if (!command) return;
   // Meta redelivers a webhook until it gets a 200, for days: each message is handled once.
   if (message.messageId && (await handledBefore(deps.chatUpdates, deps.log, 'whatsapp', message.messageId))) return;
-  const phone = message.from ? toE164(message.from) : undefined;
+  // WhatsApp writes the sender's number in international form without '+' (16505551234).
+  const phone = message.from ? toE164(message.from, { bareIsInternational: true }) : undefined;
   let recipient: WhatsAppRecipient;
   if (message.from) recipient = { to: message.from };
   else if (message.fromUserId) recipient = { recipient: message.fromUserId };

@@ -47,3 +47,13 @@ export async function spendClaimCode(db: Executor, identityId: string, codeHash:
 export function deleteClaimCode(db: Executor, identityId: string) {
   return db.deleteFrom('claim_codes').where('identity_id', '=', identityId).execute();
 }
+
+/**
+ * Voids an identity's live claim code, if it has one: call it, inside the transaction that holds
+ * the identity's row lock, whenever the person the code was issued to may no longer be the one
+ * to prove the link (the identity is verified by hand, unlinked or moved to another customer).
+ */
+export async function voidClaimCode(db: Executor, identityId: string): Promise<boolean> {
+  const result = await db.deleteFrom('claim_codes').where('identity_id', '=', identityId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -6,7 +6,7 @@ import { conflict, invalidClaim, notFound, RateLimitedError } from '../../intern
 import { addSeconds } from '../../internal/time.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { type Identity, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
+import { type Identity, type IdentityRules, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
 import {
   findSenderIdentities,
   lockIdentityById,
@@ -47,6 +47,8 @@ export function createClaimsService(deps: {
   random: Random;
   secret: string;
   ttlSeconds: number;
+  /** How external ids are read (DEFAULT_PHONE_REGION). */
+  rules?: IdentityRules | undefined;
   /** Limits failed redemptions per sender and per API key; none in tools that redeem nothing. */
   throttle?: ClaimThrottle;
 }) {
@@ -60,6 +62,8 @@ export function createClaimsService(deps: {
       // new code for the same identity, taken the other way round, deadlocked on PostgreSQL).
       const identity = await lockIdentityById(trx, candidate.id);
       if (!identity) return { ok: false, reason: 'invalid' } as const;
+      // A verified identity has no live code (verifying voids it); one issued before that rule is void too.
+      if (identity.verified_at !== null) return { ok: false, reason: 'invalid' } as const;
       const now = isoNow(clock);
       const counted = await countAttempt(trx, identity.id, now, MAX_ATTEMPTS);
       if (!counted) return { ok: false, reason: 'invalid' } as const;
@@ -131,7 +135,7 @@ export function createClaimsService(deps: {
 
     /** Redeems a code sent from a chat; tells the sender's own outcome apart for the reply. */
     async attempt(actor: Actor, input: Redemption): Promise<ClaimOutcome> {
-      const key = normalizeIdentityKey(input, 'body');
+      const key = normalizeIdentityKey(input, 'body', deps.rules);
       const code = normalizeCodeInput(input.code);
       // Counted before anything is compared, so that a guesser is refused without a database read.
       const ticket = await deps.throttle?.take(actor, key.channel, key.external_id).catch((error: unknown) => {

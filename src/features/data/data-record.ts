@@ -7,7 +7,7 @@ import { toFastApiErrors } from '../../http/validation/fastapi-errors.js';
 import { FieldError } from '../../internal/errors.js';
 import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
-import { normalizeChannel, normalizeExternalId } from '../identities/identities.js';
+import { type IdentityRules, normalizeChannel, normalizeExternalId } from '../identities/identities.js';
 import type { NewIdentityRow } from '../identities/identities.table.js';
 import type { SourceRecord } from './source-reader.js';
 import { uuidV7 } from './uuid-v7.js';
@@ -75,9 +75,10 @@ function timestamp(value: string | null | undefined, loc: string, fallback: stri
 /**
  * Checks a whole line with the API's own validator (the same Ajv keywords, limits and UUID
  * spellings) and normalizes it with the API's own rules, so that an imported identity is found
- * by the same lookup as one created over HTTP. Throws RecordError; never writes anything.
+ * by the same lookup as one created over HTTP (`rules`: the service's, DEFAULT_PHONE_REGION).
+ * Throws RecordError; never writes anything.
  */
-export function createRecordPreparer(now: () => string) {
+export function createRecordPreparer(now: () => string, rules: IdentityRules = {}) {
   const validate = createValidatorCompiler()({
     schema: CustomerRecord,
     method: 'POST',
@@ -104,7 +105,7 @@ export function createRecordPreparer(now: () => string) {
     const identities = (input.identities ?? []).map((identity, i) => {
       try {
         const channel = normalizeChannel(identity.channel, ['identities', i, 'channel']);
-        const externalId = normalizeExternalId(channel, identity.external_id, ['identities', i, 'external_id']);
+        const externalId = normalizeExternalId(channel, identity.external_id, ['identities', i, 'external_id'], rules);
         const instanceId = identity.instance_id ?? null;
         const key = identityKey(channel, externalId, instanceId);
         const twin = seen.get(key);
@@ -153,8 +154,9 @@ export interface PreparedRecord {
 export async function* prepareRecords(
   records: AsyncIterable<SourceRecord>,
   now: () => string,
+  rules: IdentityRules = {},
 ): AsyncGenerator<PreparedRecord> {
-  const prepare = createRecordPreparer(now);
+  const prepare = createRecordPreparer(now, rules);
   for await (const { line, lastLine, value, error } of records) {
     if (error !== undefined) {
       yield { line, lastLine, error };

@@ -4,6 +4,7 @@
  * than a few batches ahead of the writer. Each request carries the time to stamp records with.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { IdentityRules } from '../identities/identities.js';
 import { type PreparedRecord, prepareRecords } from './data-record.js';
 import { readRecords, type SourceFormat } from './source-reader.js';
 
@@ -11,6 +12,8 @@ export interface PrepareWorkerData {
   path: string;
   format: SourceFormat;
   batchSize: number;
+  /** The service's rules for external ids (DEFAULT_PHONE_REGION), as the API applies them. */
+  rules: IdentityRules;
 }
 
 /** What the reading thread sends: a batch, the characters read so far, and whether it is the last. */
@@ -22,7 +25,7 @@ export interface PreparedBatch {
 
 const port = parentPort;
 if (!port) throw new Error('prepare-worker.ts runs as a worker thread');
-const { path, format, batchSize } = workerData as PrepareWorkerData;
+const { path, format, batchSize, rules } = workerData as PrepareWorkerData;
 
 const requests: string[] = [];
 let wake: (() => void) | undefined;
@@ -44,6 +47,7 @@ const records = prepareRecords(
     bytes += n;
   }),
   () => now,
+  rules,
 )[Symbol.asyncIterator]();
 
 for (;;) {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { IdentityRules } from '../identities/identities.js';
 import type { PreparedRecord } from './data-record.js';
 import type { PreparedBatch, PrepareWorkerData } from './prepare-worker.js';
 import type { SourceFormat } from './source-reader.js';
@@ -36,8 +37,9 @@ export async function* preparedRecordsOfFile(
   format: SourceFormat,
   now: () => string,
   onBytes: (bytes: number) => void = () => undefined,
+  rules: IdentityRules = {},
 ): AsyncGenerator<PreparedRecord> {
-  const worker = startWorker({ path, format, batchSize: BATCH });
+  const worker = startWorker({ path, format, batchSize: BATCH, rules });
   const ready: PreparedBatch[] = [];
   let failure: Error | undefined;
   let wake: (() => void) | undefined;

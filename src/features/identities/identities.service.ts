@@ -6,9 +6,12 @@ import { type Clock, isoNow } from '../../internal/clock.js';
 import { conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
+import { CLAIMED_ROLE } from '../claims/claims.js';
+import { voidClaimCode } from '../claims/claims.repository.js';
 import { findCustomerById } from '../customers/customers.repository.js';
 import {
   type Identity,
+  type IdentityRules,
   lookupAnswerJson,
   normalizeChannel,
   normalizeIdentityKey,
@@ -57,6 +60,8 @@ export function createIdentitiesService(deps: {
   uow: UnitOfWork;
   clock: Clock;
   cache: LookupCache;
+  /** How external ids are read (DEFAULT_PHONE_REGION). */
+  rules?: IdentityRules | undefined;
   /** Db.readQuery: lookups on a read-only SQLite connection of their own (see create-db.ts). */
   readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
   /** Drops the caches when another process changed the database (SQLite); see services.ts. */
@@ -91,7 +96,7 @@ export function createIdentitiesService(deps: {
       external_id: string;
       instance_id?: string | undefined;
     }): string | Promise<string> {
-      const key = normalizeIdentityKey(input, 'query');
+      const key = normalizeIdentityKey(input, 'query', deps.rules);
       deps.syncExternalChanges?.();
       const cached = cache.answer(key.channel, key.external_id, input.instance_id);
       if (cached === null) throw identityNotFound();
@@ -107,7 +112,7 @@ export function createIdentitiesService(deps: {
     },
 
     async create(actor: Actor, customerId: string, input: NewIdentity): Promise<Identity> {
-      const key = normalizeIdentityKey(input, 'body');
+      const key = normalizeIdentityKey(input, 'body', deps.rules);
       const now = isoNow(clock);
       return mapDbError(
         () =>
@@ -146,6 +151,18 @@ export function createIdentitiesService(deps: {
           if (patch.metadata !== undefined) update.metadata = JSON.stringify(patch.metadata);
           if (patch.verified === true && row.verified_at === null) update.verified_at = isoNow(clock);
           if (patch.verified === false) update.verified_at = null;
+          // The owner role a claim gave goes with the proof: unverifying (the chat account may
+          // have been stolen) drops it, unless this request says which role the identity keeps.
+          if (
+            patch.verified === false &&
+            row.verified_at !== null &&
+            patch.role_override === undefined &&
+            row.role_override === CLAIMED_ROLE
+          ) {
+            update.role_override = null;
+          }
+          // Verified by hand: a code issued before must not verify it again and make an owner.
+          if (patch.verified === true) await voidClaimCode(trx, identityId);
           const changed = Object.entries(update).some(([k, v]) => row[k as keyof typeof row] !== v);
           if (!changed) return toIdentity(row);
           update.updated_at = isoNow(clock);
@@ -168,6 +185,8 @@ export function createIdentitiesService(deps: {
         uow(actor, async (trx, fx) => {
           const row = await lockIdentityOfCustomer(trx, customerId, identityId);
           if (!row) throw identityNotFound();
+          // The foreign key cascades too; said here, so that no code outlives its identity's link.
+          await voidClaimCode(trx, identityId);
           await deleteIdentity(trx, identityId);
           fx.identityChanged(row.channel, row.external_id);
           await fx.audit({ action: 'identity.deleted', customerId, identityId, before: toIdentity(row) });

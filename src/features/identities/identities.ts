@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { FieldError } from '../../internal/errors.js';
 import type { LookupRow } from './identities.repository.js';
 import type { IdentityRow } from './identities.table.js';
@@ -84,18 +84,108 @@ export function normalizeChannel(raw: string, loc: Loc): string {
   return channel;
 }
 
-/** A phone number in E.164, or undefined when it cannot be parsed as one. */
-export function toE164(raw: string): string | undefined {
-  let text = raw.trim();
-  if (text.startsWith('00')) text = `+${text.slice(2)}`;
-  // WhatsApp sends numbers as bare digits ("14155552671"): read them as international.
-  if (!text.startsWith('+')) text = `+${text}`;
-  const phone = parsePhoneNumberFromString(text);
-  return phone?.isPossible() ? phone.number : undefined;
+/**
+ * How identities are read besides their own text: the region in which a phone number written
+ * without `+` and without a country code is read (DEFAULT_PHONE_REGION; see config.ts).
+ */
+export interface IdentityRules {
+  defaultPhoneRegion?: CountryCode | undefined;
 }
 
-/** `external_id`: trimmed, 1..255 characters, then per channel (see CONTRACT.md). */
-export function normalizeExternalId(channel: string, raw: string, loc: Loc): string {
+export interface PhoneReadingOptions {
+  /** Region for numbers written nationally, e.g. `US` reads `(310) 555-1234` as +13105551234. */
+  defaultRegion?: CountryCode | undefined;
+  /** The writer always writes international numbers, without `+` (WhatsApp's `from`). */
+  bareIsInternational?: boolean | undefined;
+}
+
+/** An E.164 number, or why the text cannot be read as one without dropping or changing a digit. */
+export type PhoneReading = { e164: string; refusal?: undefined } | { e164?: undefined; refusal: string };
+
+/** Digits and the separators people write between them; anything else is not a phone number. */
+const PHONE_TEXT = /^\+?[0-9 ().\-/]+$/;
+const EXAMPLE = 'e.g. +14155552671 or +1 (415) 555-2671';
+
+/**
+ * Reads a phone number as E.164 and never drops or changes a digit: every digit written is in
+ * the result (bar the national trunk prefix of a number read in its region, which E.164 leaves
+ * out), or the number is refused. With `+` or `00` the country code is the one written; a
+ * conventional `(0)` after it (`+44 (0)20 …`) is the trunk prefix and left out. Without either,
+ * the digits must be a valid international number as they stand (WhatsApp's `14155552671`) or a
+ * valid number of `defaultRegion`; when both readings are valid and differ, it is refused as
+ * ambiguous rather than guessed.
+ */
+export function readPhoneNumber(raw: string, options: PhoneReadingOptions = {}): PhoneReading {
+  let text = raw.trim().replace(/\s+/g, ' ');
+  const written = text.startsWith('+') || text.startsWith('00');
+  if (written) text = `+${text.replace(/^(\+|00)/, '').replaceAll('(0)', '')}`;
+  const digits = text.replace(/[^0-9]/g, '');
+  if (!PHONE_TEXT.test(text) || digits.length === 0 || digits.length > 17) {
+    return { refusal: `must be a phone number in international format, ${EXAMPLE}` };
+  }
+  const international = parsePhoneNumberFromString(`+${digits}`);
+  const keepsDigits = international !== undefined && international.number === `+${digits}`;
+  if (written || options.bareIsInternational) {
+    if (!international?.isPossible()) return { refusal: `must be a phone number in international format, ${EXAMPLE}` };
+    if (!keepsDigits) {
+      return {
+        refusal: `would lose a digit when read as +${international.countryCallingCode} ${international.nationalNumber}: write the number after the country code without its national prefix, ${EXAMPLE}`,
+      };
+    }
+    return { e164: international.number };
+  }
+  const asInternational = keepsDigits && international.isValid() ? international : undefined;
+  const region = options.defaultRegion;
+  const national = region === undefined ? undefined : parsePhoneNumberFromString(text, region);
+  // In its region a number may drop its trunk prefix (the 0 of 020 …), never change the rest.
+  const asNational = national?.isValid() && digits.endsWith(national.nationalNumber) ? national : undefined;
+  if (asInternational && asNational && asInternational.number !== asNational.number) {
+    return {
+      refusal: `is ambiguous without + (${asInternational.formatInternational()} or ${asNational.formatInternational()}): write it with + and the country code, ${EXAMPLE}`,
+    };
+  }
+  const e164 = (asNational ?? asInternational)?.number;
+  if (e164) return { e164 };
+  return {
+    refusal:
+      region === undefined
+        ? `has no + and is not a complete international number: write it with + and the country code, ${EXAMPLE}`
+        : `is neither a valid ${region} number nor a complete international number: write it with + and the country code, ${EXAMPLE}`,
+  };
+}
+
+/** A phone number in E.164, or undefined when it cannot be read as one (see readPhoneNumber). */
+export function toE164(raw: string, options: PhoneReadingOptions = {}): string | undefined {
+  return readPhoneNumber(raw, options).e164;
+}
+
+/**
+ * Characters that make two ids look the same while they differ, or that hide text: controls
+ * (C0, DEL, C1), format characters (zero-width space/joiners, BOM, soft hyphen, word joiner,
+ * every bidirectional mark, embedding, override and isolate), line and paragraph separators,
+ * spaces other than U+0020 (no-break, thin, ideographic …), and lone surrogates.
+ */
+const LOOKALIKE_OR_HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|(?! )\p{Zs}/u;
+
+const codePoint = (char: string) => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Free-form text of an id in one form: Unicode NFC, without characters that hide or mimic others. */
+function canonicalText(text: string, loc: Loc): string {
+  const found = LOOKALIKE_OR_HIDDEN.exec(text);
+  if (found) {
+    throw new FieldError(
+      [...loc],
+      `Value error, external_id must not contain control, invisible (zero-width), bidirectional-control or non-standard space characters (found ${codePoint(found[0])})`,
+    );
+  }
+  return text.normalize('NFC');
+}
+
+/**
+ * `external_id`: trimmed, 1..255 characters, then per channel (see CONTRACT.md). `rules` says
+ * how phone numbers written without a country code are read.
+ */
+export function normalizeExternalId(channel: string, raw: string, loc: Loc, rules: IdentityRules = {}): string {
   const text = raw.trim();
   if (text.length < 1) {
     throw new FieldError([...loc], 'String should have at least 1 character', 'string_too_short');
@@ -110,25 +200,28 @@ export function normalizeExternalId(channel: string, raw: string, loc: Loc): str
     return BigInt(text).toString();
   }
   if (PHONE_CHANNELS.has(channel)) {
-    const e164 = toE164(text);
-    if (!e164) {
-      throw new FieldError(
-        [...loc],
-        `Value error, a ${channel} external_id must be a phone number in international format, e.g. +14155552671`,
-      );
+    const reading = readPhoneNumber(text, { defaultRegion: rules.defaultPhoneRegion });
+    if (reading.refusal !== undefined) {
+      throw new FieldError([...loc], `Value error, a ${channel} external_id ${reading.refusal}`);
     }
-    return e164;
+    return reading.e164;
   }
-  if (channel === 'email') return text.toLowerCase();
-  if (channel === 'slack') return text.toUpperCase();
-  return text;
+  const canonical = canonicalText(text, loc);
+  if (canonical.length > 255) {
+    throw new FieldError([...loc], 'String should have at most 255 characters', 'string_too_long');
+  }
+  // Case folding can leave text that is not NFC (a capital with a combining mark): NFC once more.
+  if (channel === 'email') return canonical.toLowerCase().normalize('NFC');
+  if (channel === 'slack') return canonical.toUpperCase().normalize('NFC');
+  return canonical;
 }
 
 /** The normalized pair, with errors located at the caller's fields. */
 export function normalizeIdentityKey(
   input: { channel: string; external_id: string },
   where: 'body' | 'query',
+  rules: IdentityRules = {},
 ): { channel: string; external_id: string } {
   const channel = normalizeChannel(input.channel, [where, 'channel']);
-  return { channel, external_id: normalizeExternalId(channel, input.external_id, [where, 'external_id']) };
+  return { channel, external_id: normalizeExternalId(channel, input.external_id, [where, 'external_id'], rules) };
 }
