@@ -68,6 +68,13 @@ describe.each(DIALECTS)('chat update replays across replicas on $name', (dialect
     expect(first.map((r) => r.statusCode)).toEqual([200, 200]);
     for (const app of [one, two, one, two]) expect((await post(app, wrong)).statusCode).toBe(200);
     expect(platform.take()).toHaveLength(1);
+    // Five of the six deliveries were ignored, and /metrics of the two replicas says so.
+    let ignored = 0;
+    for (const app of apps) {
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      ignored += Number(/^chat_updates_redelivered_total\{channel="telegram"\} (\d+)$/m.exec(metrics)?.[1]);
+    }
+    expect(ignored).toBe(5);
     // One wrong attempt counted: the code still works.
     await post(two, update(500_002, 9301, `/claim ${code}`));
     const lookup = await one.inject({

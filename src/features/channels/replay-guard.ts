@@ -40,6 +40,8 @@ export function createReplayGuard(deps: {
 }) {
   const { db, clock } = deps;
   let prunedAt = Number.NEGATIVE_INFINITY;
+  /** Deliveries of an update handled before, since start, for /metrics. */
+  const redelivered: Record<ChatChannel, number> = { telegram: 0, whatsapp: 0, slack: 0 };
 
   function prune(now: Date) {
     if (now.getTime() - prunedAt < PRUNE_EVERY_MS) return;
@@ -48,6 +50,7 @@ export function createReplayGuard(deps: {
   }
 
   return {
+    redelivered,
     /** True the first time an update is seen, false for a redelivery; throws when the database does not answer. */
     async firstDelivery(channel: ChatChannel, key: string): Promise<boolean> {
       const now = clock.now();
@@ -61,6 +64,7 @@ export function createReplayGuard(deps: {
         }),
       );
       prune(now);
+      if (!first) redelivered[channel]++;
       return first;
     },
   };

@@ -8,7 +8,7 @@ export const LINGER_MAX_BYTES = 4 * 1024 * 1024;
 /** How long, at most, an unwanted body is read after an early answer. */
 export const LINGER_TOTAL_MS = 10_000;
 /** How long the client may pause while its unwanted body is read. */
-export const LINGER_IDLE_MS = 3_000;
+export const LINGER_IDLE_MS = 5_000;
 
 /**
  * Reads and discards the rest of a request body nobody wants, within bounds, then leaves the
@@ -55,7 +55,8 @@ async function lingeringClosePlugin(app: FastifyInstance) {
   app.addHook('onSend', (request, reply, payload, done) => {
     // Successful answers have read their body; only an early refusal can leave one unread.
     if (reply.statusCode < 400 || request.raw.complete) return done(null, payload);
-    reply.removeHeader('connection');
+    // Fastify asks to close at once after a body over the limit; the rest is read instead.
+    if (reply.statusCode === 413) reply.removeHeader('connection');
     discardRest(request.raw);
     done(null, payload);
   });

@@ -72,6 +72,16 @@ async function metricsPlugin(app: FastifyInstance) {
       for (const [outcome, count] of Object.entries(services.claims.outcomes)) this.inc({ outcome }, count);
     },
   });
+  new Counter({
+    name: 'chat_updates_redelivered_total',
+    help: 'Chat updates (Telegram updates, WhatsApp messages, Slack commands) delivered again after being handled, and ignored',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [channel, count] of Object.entries(services.chatUpdates.redelivered)) this.inc({ channel }, count);
+    },
+  });
   const pool = services.db.pool;
   if (pool) {
     new Gauge({
