@@ -35,7 +35,10 @@ export interface ServiceOptions {
   clock?: Clock;
   random?: Random;
   logger: ServiceLogger;
-  /** Follow other replicas' changes through PostgreSQL LISTEN (the server does; the CLI does not). */
+  /**
+   * Follow other replicas' changes through PostgreSQL LISTEN (the server does; the CLI does not).
+   * Also what makes a server wait only briefly for another process's SQLite lock.
+   */
   listenForChanges?: boolean;
 }
 
@@ -66,7 +69,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     hub,
     origin,
     retries: transactionRetries,
-    retry: { waitMs: config.sqliteWriteWaitMs, pauseMs: 10 },
+    retry: { waitMs: config.sqliteWriteWaitMs, pauseMs: 2 },
   });
   const lookupCache = new LookupCache(config.lookupCache, hub);
 
@@ -157,6 +160,10 @@ export async function createServices(config: Config, options: ServiceOptions) {
       );
     }
   }
+
+  // A server must not block its event loop on another process's lock (see Db.shortenLockWaits);
+  // the command line may wait.
+  if (options.listenForChanges) db.shortenLockWaits();
 
   // Throttling counters: in Redis when replicas must share them, else in this process.
   const counters: CounterStore = config.rateLimit.redisUrl

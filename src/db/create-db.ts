@@ -23,6 +23,14 @@ export interface Db {
    * behind a write transaction, whose uncommitted rows it cannot see (WAL: committed data only).
    */
   readQuery: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
+  /**
+   * SQLite: from now on, wait no more than a moment for another process's lock. SQLite waits
+   * inside the call, which blocks the event loop, and so every lookup with it (an import from the
+   * command line holds the write lock for a batch at a time): a server's writes fail at once with
+   * SQLITE_BUSY instead, and the unit of work tries again between other requests (unit-of-work.ts).
+   * Opened with the long wait, so that migrations at start wait for an import's batch.
+   */
+  shortenLockWaits(): void;
   destroy(): Promise<void>;
 }
 
@@ -32,6 +40,11 @@ export interface CreateDbOptions {
   /** Called when an idle PostgreSQL client fails (the server went away); never crashes us. */
   onPoolError?: (error: Error) => void;
 }
+
+/** How long a connection waits for another connection's lock: the command line, and every process at start. */
+const LONG_LOCK_WAIT_MS = 5_000;
+/** A serving process's reads: a WAL reader waits only in rare moments (another connection recovering the WAL). */
+const SERVING_READ_WAIT_MS = 50;
 
 /** Distinct SQL texts whose prepared statements are kept (a multi-row INSERT of n rows is one text per n). */
 const STATEMENTS_KEPT = 256;
@@ -62,10 +75,11 @@ function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
 
 function openReader(path: string) {
   const reader = new SQLite(path, { readonly: true });
-  reader.pragma('busy_timeout = 5000');
+  reader.pragma(`busy_timeout = ${LONG_LOCK_WAIT_MS}`);
   const statements = reusingStatements(reader);
   return {
     query: <R>(sql: string, parameters: readonly unknown[]) => statements.prepare(sql).all(parameters) as R[],
+    shortenLockWait: () => reader.pragma(`busy_timeout = ${SERVING_READ_WAIT_MS}`),
     close: () => reader.close(),
   };
 }
@@ -78,7 +92,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma(`busy_timeout = ${LONG_LOCK_WAIT_MS}`);
     // Prepared once: it is read before every cached answer (the lookup's hot path).
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
@@ -90,6 +104,10 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
       pool: undefined,
       dataVersion: () => dataVersion.get() as number,
       readQuery: reader?.query,
+      shortenLockWaits: () => {
+        sqlite.pragma('busy_timeout = 0');
+        reader?.shortenLockWait();
+      },
       destroy: async () => {
         reader?.close();
         await kysely.destroy();
@@ -111,6 +129,8 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     pool,
     dataVersion: undefined,
     readQuery: undefined,
+    // PostgreSQL locks rows, not the database: nothing to shorten.
+    shortenLockWaits: () => undefined,
     destroy: () => kysely.destroy(),
   };
 }
