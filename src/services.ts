@@ -16,6 +16,8 @@ import { createCustomersService } from './features/customers/customers.service.j
 import type { IdentityRules } from './features/identities/identities.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
+import { createPlatformKeysService } from './features/identities/platform-keys.service.js';
+import { createMergesService } from './features/merges/merges.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
 import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
@@ -205,6 +207,8 @@ export async function createServices(config: Config, options: ServiceOptions) {
         windowMs: config.rateLimit.windowMs,
       }),
     }),
+    merges: createMergesService({ db: db.kysely, uow, clock }),
+    platformKeys: createPlatformKeysService({ uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
     /** Transactions run again after losing a race (a deadlock, another process's lock), for /metrics. */

@@ -4,7 +4,8 @@ import type { AuditEventTable } from '../features/audit/audit.table.js';
 import type { ProcessedChatUpdateTable } from '../features/channels/processed-updates.table.js';
 import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
-import type { IdentityTable } from '../features/identities/identities.table.js';
+import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
+import type { MergeTable } from '../features/merges/merges.table.js';
 
 export interface SettingTable {
   key: string;
@@ -14,6 +15,8 @@ export interface SettingTable {
 export interface Database {
   customers: CustomerTable;
   identities: IdentityTable;
+  identity_keys: IdentityKeyTable;
+  merges: MergeTable;
   claim_codes: ClaimCodeTable;
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;

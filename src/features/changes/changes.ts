@@ -15,6 +15,8 @@ export interface AuditEntry {
   identityId?: string | null | undefined;
   before?: unknown;
   after?: unknown;
+  /** Who vouched for the change when it is not the actor's own word: 'platform' (a chat platform's signed message). */
+  source?: string | undefined;
 }
 
 /** What a committed change makes stale; caches subscribe to it. */
