@@ -242,14 +242,14 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
 
   it('learns the user id of a number from a message that carries both (alias, verified by the platform, audited), then redeems from the user id alone', async () => {
     const userId = `US.${Date.now()}${messageNo}1`;
-    const { customer, identity, code } = await unverifiedIdentity('+16505550003');
+    const { customer, identity, code } = await unverifiedIdentity('+16505550013');
     platform.take();
-    await post(textWebhook({ from: '16505550003', from_user_id: userId }, 'Hello!'));
+    await post(textWebhook({ from: '16505550013', from_user_id: userId }, 'Hello!'));
     expect(platform.take()).toEqual([]);
     const byUserId = await lookup(userId);
     expect(byUserId).toMatchObject({
       identity_id: identity.id,
-      external_id: '+16505550003',
+      external_id: '+16505550013',
       verified: true,
       verified_via: 'platform',
     });
@@ -263,7 +263,7 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
     expect(events.find((e) => e.action === 'identity.verified')).toMatchObject({ source: 'platform' });
 
     // Redelivered: nothing more happens.
-    await post(textWebhook({ from: '16505550003', from_user_id: userId }, 'Hello!'));
+    await post(textWebhook({ from: '16505550013', from_user_id: userId }, 'Hello!'));
     const again = await t.app.inject({ url: `/v1/audit?identity_id=${identity.id}`, headers: t.admin });
     expect(again.json<{ items: unknown[] }>().items).toHaveLength(events.length);
 

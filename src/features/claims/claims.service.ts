@@ -64,8 +64,12 @@ export function createClaimsService(deps: {
       // PostgreSQL); and the row as it is now (a move may have just taken it).
       const identity = await lockIdentityById(trx, found.id);
       if (!identity) return { ok: false, reason: 'invalid' } as const;
-      // A verified identity has no live code (verifying voids it); one issued before that rule is void too.
-      if (identity.verified_at !== null) return { ok: false, reason: 'invalid' } as const;
+      // A verified identity has no live code (an operator's verify voids it; one issued before that
+      // rule is void too). The platform's word is not the operator's: it vouched for the account's
+      // ids, not for a role, so the code the operator handed out still proves the person.
+      if (identity.verified_at !== null && identity.verified_via !== 'platform') {
+        return { ok: false, reason: 'invalid' } as const;
+      }
       const now = isoNow(clock);
       const counted = await countAttempt(trx, identity.id, now, MAX_ATTEMPTS);
       if (!counted) return { ok: false, reason: 'invalid' } as const;
