@@ -2,7 +2,6 @@
 export type {
   ClaimCode,
   Customer,
-  Identity,
   Json,
   Metadata as JsonObject,
   Page,
@@ -10,7 +9,19 @@ export type {
   ValidationIssue as ValidationItem,
 } from '../../../src/client/types.js';
 
-import type { Json } from '../../../src/client/types.js';
+import type { Identity as ClientIdentity, Customer, Json } from '../../../src/client/types.js';
+
+/** How a link was proven (CONTRACT.md, "Identities that change"); null while unverified. */
+export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
+
+/**
+ * An identity, with the fields "Identities that change" adds. Optional here so that the
+ * dashboard keeps working against a server without them (it then shows no badge and no aliases).
+ */
+export type Identity = ClientIdentity & {
+  verified_via?: VerifiedVia | null;
+  aliases?: string[];
+};
 
 /** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {
@@ -23,4 +34,71 @@ export interface AuditEvent {
   identity_id: string | null;
   before: Json;
   after: Json;
+}
+
+export type Scope = 'admin' | 'runtime';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scope: Scope;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** The answer to POST /v1/api-keys: the only time `key` is shown. */
+export interface NewApiKey extends Omit<ApiKey, 'last_used_at'> {
+  key: string;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  created_at: string;
+}
+
+/** The answer to creating a webhook or rotating its secret: the only times `secret` is shown. */
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+export interface Delivery {
+  event_id: string;
+  type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  at: string;
+}
+
+export interface MergePreview {
+  target: Customer;
+  source: Customer;
+  /** The target as it would be after the merge. */
+  result: Customer;
+  identities_to_move: Identity[];
+}
+
+export interface MergeResult {
+  merge_id: string;
+  target: Customer;
+  moved_identity_ids: string[];
+  merged_at: string;
+}
+
+export interface Merge {
+  merge_id: string;
+  target_customer_id: string;
+  source_customer_id: string;
+  merged_at: string;
+  undone_at: string | null;
+}
+
+export interface UndoResult {
+  source: Customer;
+  moved_back_identity_ids: string[];
 }

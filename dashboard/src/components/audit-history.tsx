@@ -1,44 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api/api-error.js';
-import type { AuditEvent, Json } from '../api/types.js';
+import type { AuditEvent } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
+import { actionLabel, changes } from '../lib/audit.js';
 import { formatTime } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { EmptyState, ErrorNotice, Loading } from './status.js';
-
-const ACTIONS: Record<string, string> = {
-  'customer.created': 'Customer created',
-  'customer.updated': 'Customer updated',
-  'customer.deleted': 'Customer deleted',
-  'identity.created': 'Identity linked',
-  'identity.updated': 'Identity updated',
-  'identity.verified': 'Identity verified',
-  'identity.unverified': 'Identity unverified',
-  'identity.deleted': 'Identity unlinked',
-  'claim_code.issued': 'Claim code issued',
-  'claim.succeeded': 'Code redeemed',
-  'claim.failed': 'Failed claim attempt',
-};
-
-const asObject = (value: Json): Record<string, Json> =>
-  value && typeof value === 'object' && !Array.isArray(value) ? value : {};
-
-const show = (value: Json | undefined) => (value === undefined ? '—' : JSON.stringify(value));
-
-/** What changed, field by field (timestamps left out: the event has its own). */
-function changes(event: AuditEvent): string[] {
-  const before = asObject(event.before);
-  const after = asObject(event.after);
-  if (!event.before || !event.after) {
-    const subject = asObject(event.after ?? event.before);
-    const name = subject.channel ? `${subject.channel} ${subject.external_id}` : (subject.email ?? null);
-    return name ? [String(name)] : [];
-  }
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((key) => !key.endsWith('_at') || key === 'verified_at')
-    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
-    .map((key) => `${key}: ${show(before[key])} → ${show(after[key])}`);
-}
 
 export function AuditHistory({ customerId, version }: { customerId: string; version: number }) {
   const api = useApi();
@@ -92,7 +59,7 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
           {events.map((event) => (
             <li key={event.id} class={`timeline__item timeline__item--${event.action.replace(/\W/g, '-')}`}>
               <div class="timeline__head">
-                <strong>{ACTIONS[event.action] ?? event.action}</strong>
+                <strong>{actionLabel(event.action)}</strong>
                 <span class="muted small">
                   by {event.actor} · <time dateTime={event.at}>{formatTime(event.at)}</time>
                 </span>
