@@ -9,8 +9,11 @@ import { CustomerPage } from './pages/customer-page.js';
 import { CustomersPage } from './pages/customers-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
+import { WebhookPage } from './pages/webhook-page.js';
+import { WebhooksPage } from './pages/webhooks-page.js';
 
 const CUSTOMER_PATH = /^\/customers\/([^/]+)\/?$/;
+const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
 
 function Routes() {
   const { path, search } = useLocation();
@@ -18,6 +21,9 @@ function Routes() {
   const match = CUSTOMER_PATH.exec(path);
   if (match?.[1]) return <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} />;
   if (path === '/api-keys') return <ApiKeysPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
+  const webhook = WEBHOOK_PATH.exec(path);
+  if (webhook?.[1]) return <WebhookPage key={webhook[1]} webhookId={decodeURIComponent(webhook[1])} />;
   if (path === '/audit') return <AuditPage filters={readAuditFilters(search)} />;
   return <NotFoundPage />;
 }
@@ -26,6 +32,7 @@ function Routes() {
 const SECTIONS: { href: string; label: string; matches: (path: string) => boolean }[] = [
   { href: '/', label: 'Customers', matches: (path) => path === '/' || path.startsWith('/customers') },
   { href: '/api-keys', label: 'API keys', matches: (path) => path === '/api-keys' },
+  { href: '/webhooks', label: 'Webhooks', matches: (path) => path === '/webhooks' || path.startsWith('/webhooks/') },
   { href: '/audit', label: 'Audit trail', matches: (path) => path === '/audit' },
 ];
 

@@ -185,7 +185,14 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
     updateWebhook: (id: string, changes: WebhookChanges) => request<Webhook>('PATCH', webhookPath(id), changes),
     deleteWebhook: (id: string) => request<void>('DELETE', webhookPath(id)),
     rotateWebhookSecret: (id: string) => request<WebhookWithSecret>('POST', `${webhookPath(id)}/rotate-secret`),
-    listDeliveries: (id: string) => request<Delivery[]>('GET', `${webhookPath(id)}/deliveries`),
+    listDeliveries: (id: string) =>
+      request<Delivery[]>('GET', withQuery(`${webhookPath(id)}/deliveries`, { limit: 50 })),
+    /** Sends one event to this webhook again, with the same id and body. */
+    resendEvent: (id: string, eventId: string) =>
+      request<{ event_id: string; type: string; status: string }>(
+        'POST',
+        `${webhookPath(id)}/deliveries/${encodeURIComponent(eventId)}/retry`,
+      ),
 
     addAlias: (customerId: string, identityId: string, externalId: string) =>
       request<Identity>('POST', `${identityPath(customerId, identityId)}/aliases`, { external_id: externalId }),

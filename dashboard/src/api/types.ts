@@ -66,6 +66,25 @@ export interface WebhookWithSecret extends Webhook {
   secret: string;
 }
 
+/** The event types a webhook can subscribe to (CONTRACT.md, "Events out"); `*` is every one. */
+export const EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.merged',
+  'customer.unmerged',
+  'identity.linked',
+  'identity.updated',
+  'identity.verified',
+  'identity.unverified',
+  'identity.moved',
+  'identity.unlinked',
+  'identity.alias_added',
+  'identity.alias_removed',
+  'claim.redeemed',
+] as const;
+
+/** One attempt to deliver an event to a webhook. */
 export interface Delivery {
   event_id: string;
   type: string;
@@ -73,6 +92,8 @@ export interface Delivery {
   status_code: number | null;
   error: string | null;
   at: string;
+  /** Where the event's delivery stands now (a field beyond the contract's; absent on older servers). */
+  delivery_status?: 'pending' | 'delivered' | 'failed' | null;
 }
 
 export interface MergePreview {

@@ -21,6 +21,10 @@ export const ACTIONS: Record<string, string> = {
   'claim.failed': 'Failed claim attempt',
   'api_key.created': 'API key created',
   'api_key.revoked': 'API key revoked',
+  'webhook.created': 'Webhook created',
+  'webhook.updated': 'Webhook updated',
+  'webhook.deleted': 'Webhook deleted',
+  'webhook.secret_rotated': 'Webhook secret rotated',
 };
 
 /** The families the audit page filters by (`identity.*` on the API). */
@@ -29,6 +33,7 @@ export const ACTION_FAMILIES: { value: string; label: string }[] = [
   { value: 'identity.*', label: 'Any identity change' },
   { value: 'claim.*', label: 'Any claim attempt' },
   { value: 'api_key.*', label: 'Any API key change' },
+  { value: 'webhook.*', label: 'Any webhook change' },
 ];
 
 export function actionLabel(action: string): string {
@@ -48,7 +53,7 @@ export function changes(event: AuditEvent): string[] {
     const subject = asObject(event.after ?? event.before);
     const name = subject.channel
       ? `${subject.channel} ${subject.external_id}`
-      : (subject.email ?? (subject.scope ? `${subject.name} (${subject.scope})` : null));
+      : (subject.email ?? subject.url ?? (subject.scope ? `${subject.name} (${subject.scope})` : null));
     return name ? [String(name)] : [];
   }
   return [...new Set([...Object.keys(before), ...Object.keys(after)])]
