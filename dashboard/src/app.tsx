@@ -19,7 +19,11 @@ function Routes() {
   const { path, search } = useLocation();
   if (path === '/' || path === '/customers') return <CustomersPage query={search.get('q') ?? ''} />;
   const match = CUSTOMER_PATH.exec(path);
-  if (match?.[1]) return <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} />;
+  if (match?.[1]) {
+    return (
+      <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} mergedFrom={search.get('merged_from')} />
+    );
+  }
   if (path === '/api-keys') return <ApiKeysPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   const webhook = WEBHOOK_PATH.exec(path);

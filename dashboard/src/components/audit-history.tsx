@@ -1,13 +1,22 @@
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api/api-error.js';
-import type { AuditEvent } from '../api/types.js';
+import type { AuditEvent, Merge } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
-import { actionLabel, changes } from '../lib/audit.js';
+import { actionLabel, asObject, changes } from '../lib/audit.js';
 import { formatTime } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { EmptyState, ErrorNotice, Loading } from './status.js';
 
-export function AuditHistory({ customerId, version }: { customerId: string; version: number }) {
+interface AuditHistoryProps {
+  customerId: string;
+  /** Changes whenever the page changed something, so the history reloads. */
+  version: number;
+  /** This customer's merges, so that a merge in the history can be undone (or says it was). */
+  merges?: Merge[];
+  onUndo?: (merge: Merge) => void;
+}
+
+export function AuditHistory({ customerId, version, merges, onUndo }: AuditHistoryProps) {
   const api = useApi();
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -69,6 +78,12 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
                   {line}
                 </p>
               ))}
+              {event.action === 'customer.merged' ? (
+                <MergeState
+                  merge={merges?.find((m) => m.merge_id === asObject(event.after).merge_id)}
+                  onUndo={onUndo}
+                />
+              ) : null}
               <details class="disclosure disclosure--small">
                 <summary>Before and after</summary>
                 <pre class="code-block">{prettyJson({ before: event.before, after: event.after })}</pre>
@@ -83,5 +98,24 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
         </button>
       ) : null}
     </section>
+  );
+}
+
+function MergeState({ merge, onUndo }: { merge: Merge | undefined; onUndo: ((merge: Merge) => void) | undefined }) {
+  if (!merge) return null;
+  if (merge.undone_at) {
+    return (
+      <p class="small muted">
+        Undone <time dateTime={merge.undone_at}>{formatTime(merge.undone_at)}</time>
+      </p>
+    );
+  }
+  if (!onUndo) return null;
+  return (
+    <div>
+      <button type="button" class="button button--small" onClick={() => onUndo(merge)}>
+        Undo merge
+      </button>
+    </div>
   );
 }

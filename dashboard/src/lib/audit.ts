@@ -49,6 +49,19 @@ const show = (value: Json | undefined) => (value === undefined ? '—' : JSON.st
 export function changes(event: AuditEvent): string[] {
   const before = asObject(event.before);
   const after = asObject(event.after);
+  const count = (value: Json | undefined) => (Array.isArray(value) ? value.length : 0);
+  const emailOf = (value: Json | undefined) => String(asObject(value).email ?? '?');
+  if (event.action === 'customer.merged') {
+    const moved = count(after.moved_identity_ids);
+    return [
+      `${emailOf(after.source)} merged into ${emailOf(after.target)}`,
+      `${moved} ${moved === 1 ? 'identity' : 'identities'} moved`,
+    ];
+  }
+  if (event.action === 'customer.unmerged') {
+    const back = count(after.moved_back_identity_ids);
+    return [`${emailOf(after.source)} is back`, `${back} ${back === 1 ? 'identity' : 'identities'} moved back`];
+  }
   if (!event.before || !event.after) {
     const subject = asObject(event.after ?? event.before);
     const name = subject.channel
