@@ -16,8 +16,9 @@ import channelRoutes from './http/routes/channels/index.js';
 import customerRoutes from './http/routes/customers/index.js';
 import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
+import mergeRoutes from './http/routes/merges/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
-import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
+import { ConflictBody, ErrorBody, GoneBody, ValidationErrorBody } from './http/schemas/common.js';
 import { createValidatorCompiler } from './http/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
 import { FieldError } from './internal/errors.js';
@@ -86,6 +87,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
 
   app.addSchema(ErrorBody);
+  app.addSchema(ConflictBody);
+  app.addSchema(GoneBody);
   app.addSchema(ValidationErrorBody);
 
   await app.register(servicesPlugin, { services, owned: options.services === undefined });
@@ -101,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     async (v1) => {
       await v1.register(customerRoutes);
       await v1.register(identityRoutes);
+      await v1.register(mergeRoutes);
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
       await v1.register(serviceInfoRoutes, { config });

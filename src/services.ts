@@ -14,6 +14,7 @@ import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
+import { createMergesService } from './features/merges/merges.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
 import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
@@ -146,6 +147,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
         windowMs: config.rateLimit.windowMs,
       }),
     }),
+    merges: createMergesService({ db: db.kysely, uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
     /** Throws 503 when the database does not answer. */

@@ -3,7 +3,8 @@ import type { ApiKeyTable } from '../features/api-keys/api-keys.table.js';
 import type { AuditEventTable } from '../features/audit/audit.table.js';
 import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
-import type { IdentityTable } from '../features/identities/identities.table.js';
+import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
+import type { MergeTable } from '../features/merges/merges.table.js';
 
 export interface SettingTable {
   key: string;
@@ -13,6 +14,8 @@ export interface SettingTable {
 export interface Database {
   customers: CustomerTable;
   identities: IdentityTable;
+  identity_keys: IdentityKeyTable;
+  merges: MergeTable;
   claim_codes: ClaimCodeTable;
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;

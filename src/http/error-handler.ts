@@ -1,5 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type DomainErrorCode, FieldError, RateLimitedError } from '../internal/errors.js';
+import {
+  ConflictError,
+  customerMerged,
+  DomainError,
+  type DomainErrorCode,
+  FieldError,
+  GoneError,
+  RateLimitedError,
+} from '../internal/errors.js';
 import { toFastApiErrors } from './validation/fastapi-errors.js';
 
 const STATUS: Record<DomainErrorCode, number> = {
@@ -11,11 +19,36 @@ const STATUS: Record<DomainErrorCode, number> = {
   bad_request: 400,
   unavailable: 503,
   rate_limited: 429,
+  gone: 410,
   validation: 422,
 };
 
+/**
+ * A 404 under /customers/{customer_id} for a customer that was merged away is a 410 that says
+ * where it went, whatever the route (its identities, an update, a merge into it).
+ */
+async function mergedAway(error: DomainError, request: FastifyRequest): Promise<GoneError | undefined> {
+  if (error.code !== 'not_found') return undefined;
+  const customerId = (request.params as { customer_id?: unknown } | undefined)?.customer_id;
+  if (typeof customerId !== 'string') return undefined;
+  try {
+    const into = await request.server.services.merges.mergedInto(customerId);
+    return into ? customerMerged(into) : undefined;
+  } catch {
+    // The 404 stands when the database cannot say more.
+    return undefined;
+  }
+}
+
 /** The only place where an error becomes an HTTP response, always in FastAPI's shapes. */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export async function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof DomainError) error = ((await mergedAway(error, request)) ?? error) as FastifyError;
+  if (error instanceof GoneError) {
+    return reply.code(410).send({ detail: error.detail, merged_into: error.mergedInto });
+  }
+  if (error instanceof ConflictError && error.conflictWith) {
+    return reply.code(409).send({ detail: error.detail, conflict: error.conflictWith });
+  }
   if (error instanceof FieldError) {
     return reply.code(422).send({ detail: [{ type: error.type, loc: error.loc, msg: error.msg }] });
   }

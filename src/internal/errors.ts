@@ -8,6 +8,7 @@ export type DomainErrorCode =
   | 'bad_request'
   | 'unavailable'
   | 'rate_limited'
+  | 'gone'
   | 'validation';
 
 export class DomainError extends Error {
@@ -30,6 +31,35 @@ export class RateLimitedError extends DomainError {
     this.name = 'RateLimitedError';
   }
 }
+
+/** Who already has a channel identity: a 409 that says with whom, so the operator can go there. */
+export interface ConflictWith {
+  customer_id: string;
+  identity_id: string;
+}
+
+export class ConflictError extends DomainError {
+  constructor(
+    detail: string,
+    readonly conflictWith: ConflictWith | undefined,
+  ) {
+    super('conflict', detail);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A customer that was merged into another: 410 with where it went. */
+export class GoneError extends DomainError {
+  constructor(
+    detail: string,
+    readonly mergedInto: string,
+  ) {
+    super('gone', detail);
+    this.name = 'GoneError';
+  }
+}
+
+export const customerMerged = (mergedInto: string) => new GoneError('Customer was merged', mergedInto);
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 export const conflict = (detail: string) => new DomainError('conflict', detail);

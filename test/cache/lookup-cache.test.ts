@@ -155,6 +155,7 @@ describe('the lookup cache TTLs', () => {
     display_name: 'Steve',
     role_override: null,
     verified_at: null,
+    verified_via: null,
     customer_email: 'steve@acme.com',
   };
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -54,6 +54,7 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       const body = response.json<Identity>();
       expect(Object.keys(body).sort()).toEqual(
         [
+          'aliases',
           'channel',
           'created_at',
           'customer_id',
@@ -66,6 +67,7 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
           'updated_at',
           'verified',
           'verified_at',
+          'verified_via',
         ].sort(),
       );
       expect(body).toMatchObject({
@@ -76,6 +78,8 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
         role_override: null,
         verified: false,
         verified_at: null,
+        verified_via: null,
+        aliases: [],
         metadata: {},
       });
       expect(body.created_at).toMatch(ISO_UTC);
@@ -143,10 +147,13 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
     it('treats two spellings of one phone number as the same identity (409)', async () => {
       const a = await createCustomer(t.app);
       const b = await createCustomer(t.app);
-      await createIdentity(t.app, a.id, { channel: 'whatsapp', external_id: '+1 (212) 555-0143' });
+      const first = await createIdentity(t.app, a.id, { channel: 'whatsapp', external_id: '+1 (212) 555-0143' });
       const response = await post(b.id, { channel: 'WhatsApp', external_id: '+12125550143' });
       expect(response.statusCode).toBe(409);
-      expect(response.json()).toEqual({ detail: expect.any(String) });
+      expect(response.json()).toEqual({
+        detail: 'This channel identity is already linked to a customer',
+        conflict: { customer_id: a.id, identity_id: first.id },
+      });
     });
 
     it('answers 409 when the identity is linked already, to anyone', async () => {

@@ -37,6 +37,7 @@ describe.each(DIALECTS)('reverse lookup on $name', (dialect) => {
       identity_id: identity.id,
       role_override: null,
       verified: false,
+      verified_via: null,
     });
     expect(customer.email).toBe(customer.email.toLowerCase());
   });

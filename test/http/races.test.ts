@@ -58,7 +58,13 @@ describe.each(DIALECTS)('races on $name', (dialect) => {
       ),
     );
     expect(statuses(results)).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-    for (const r of results.filter((r) => r.status === 409)) expect(r.body).toEqual({ detail: expect.any(String) });
+    const winner = results.find((r) => r.status === 201)?.body as { id: string };
+    for (const r of results.filter((r) => r.status === 409)) {
+      expect(r.body).toEqual({
+        detail: expect.any(String),
+        conflict: { customer_id: customer.id, identity_id: winner.id },
+      });
+    }
     const list = await t.app.inject({ url: `/v1/customers/${customer.id}/identities`, headers: t.admin });
     expect(list.json()).toHaveLength(1);
   });

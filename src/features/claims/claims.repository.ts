@@ -47,3 +47,8 @@ export async function spendClaimCode(db: Executor, identityId: string, codeHash:
 export function deleteClaimCode(db: Executor, identityId: string) {
   return db.deleteFrom('claim_codes').where('identity_id', '=', identityId).execute();
 }
+
+/** Voids an identity's live claim code, if any (a move: the code was for the other customer's person). */
+export async function voidClaimCode(trx: Executor, identityId: string): Promise<void> {
+  await deleteClaimCode(trx, identityId);
+}

@@ -6,8 +6,14 @@ import { conflict, invalidClaim, notFound, RateLimitedError } from '../../intern
 import { addSeconds } from '../../internal/time.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { type Identity, normalizeIdentityKey, toIdentity } from '../identities/identities.js';
-import { findSenderIdentities, lockIdentityOfCustomer, updateIdentity } from '../identities/identities.repository.js';
+import { type Identity, normalizeIdentityKey } from '../identities/identities.js';
+import {
+  findSenderIdentities,
+  lockIdentityById,
+  lockIdentityOfCustomer,
+  updateIdentity,
+} from '../identities/identities.repository.js';
+import { identityWithAliases, keysChanged } from '../identities/identities.service.js';
 import type { IdentityRow } from '../identities/identities.table.js';
 import { newClaimOutcomes } from '../throttle/claim-outcomes.js';
 import type { ClaimThrottle } from '../throttle/claim-throttle.js';
@@ -49,26 +55,33 @@ export function createClaimsService(deps: {
   const outcomes = newClaimOutcomes();
 
   /** One attempt against one identity's code, in one transaction with its audit event. */
-  function attempt(actor: Actor, identity: IdentityRow, code: string): Promise<ClaimOutcome> {
+  function attempt(actor: Actor, found: IdentityRow, code: string): Promise<ClaimOutcome> {
     return uow(actor, async (trx, fx) => {
+      // The identity first, then its code: the order a move takes too, so that neither waits on
+      // the other in a circle; and the row as it is now (a move may have just taken it).
+      const identity = await lockIdentityById(trx, found.id);
+      if (!identity) return { ok: false, reason: 'invalid' } as const;
       const now = isoNow(clock);
       const counted = await countAttempt(trx, identity.id, now, MAX_ATTEMPTS);
       if (!counted) return { ok: false, reason: 'invalid' } as const;
       const expected = hashCode(secret, identity.id, code);
       if (hashesEqual(counted.code_hash, expected) && (await spendClaimCode(trx, identity.id, counted.code_hash))) {
-        const after = toIdentity(
+        const before = await identityWithAliases(trx, identity);
+        const after = await identityWithAliases(
+          trx,
           await updateIdentity(trx, identity.id, {
             verified_at: identity.verified_at ?? now,
+            verified_via: 'claim_code',
             role_override: CLAIMED_ROLE,
             updated_at: now,
           }),
         );
-        fx.identityChanged(identity.channel, identity.external_id);
+        await keysChanged(trx, fx, [identity.id]);
         await fx.audit({
           action: 'claim.succeeded',
           customerId: identity.customer_id,
           identityId: identity.id,
-          before: toIdentity(identity),
+          before,
           after,
         });
         return { ok: true, identity: after } as const;

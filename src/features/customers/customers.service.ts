@@ -6,7 +6,7 @@ import { type Clock, isoNow } from '../../internal/clock.js';
 import { conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { listIdentityRowsOfCustomer } from '../identities/identities.repository.js';
+import { keysOfCustomer, listIdentityRowsOfCustomer } from '../identities/identities.repository.js';
 import { decodeCursor, toPage } from '../shared/cursor.js';
 import { type Customer, normalizeEmail, toCustomer } from './customers.js';
 import {
@@ -106,9 +106,7 @@ export function createCustomersService(deps: { db: Kysely<Database>; uow: UnitOf
             const after = toCustomer(await updateCustomer(trx, id, update));
             if (after.email !== row.email) {
               // The lookup body carries the customer's email.
-              for (const identity of await listIdentityRowsOfCustomer(trx, id)) {
-                fx.identityChanged(identity.channel, identity.external_id);
-              }
+              for (const key of await keysOfCustomer(trx, id)) fx.identityChanged(key.channel, key.external_id);
             }
             await fx.audit({ action: 'customer.updated', customerId: id, before: toCustomer(row), after });
             return after;
@@ -123,9 +121,10 @@ export function createCustomersService(deps: { db: Kysely<Database>; uow: UnitOf
           const row = await lockCustomerById(trx, id);
           if (!row) throw customerNotFound();
           const identities = await listIdentityRowsOfCustomer(trx, id);
-          // Identities and their claim codes go with the customer (ON DELETE CASCADE).
+          // Every key of every identity (aliases too), read before they go.
+          for (const key of await keysOfCustomer(trx, id)) fx.identityChanged(key.channel, key.external_id);
+          // Identities, their keys and claim codes go with the customer (ON DELETE CASCADE).
           await deleteCustomer(trx, id);
-          for (const identity of identities) fx.identityChanged(identity.channel, identity.external_id);
           await fx.audit({
             action: 'customer.deleted',
             customerId: id,

@@ -21,6 +21,10 @@ export function lockIdentityOfCustomer(db: Executor, customerId: string, identit
   ).executeTakeFirst();
 }
 
+export function lockIdentityById(db: Executor, identityId: string) {
+  return forUpdate(db, db.selectFrom('identities').selectAll().where('id', '=', identityId)).executeTakeFirst();
+}
+
 export function updateIdentity(db: Executor, id: string, update: IdentityUpdate) {
   return db.updateTable('identities').set(update).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
@@ -34,9 +38,11 @@ export function findLookupRows(db: Executor, channel: string, externalId: string
   return lookupQuery(db, channel, externalId, limit).execute();
 }
 
+/** By any key of the identity: its own external id or an alias (identity_keys' unique index serves it). */
 function lookupQuery(db: Executor, channel: string, externalId: string, limit: number) {
   return db
-    .selectFrom('identities as i')
+    .selectFrom('identity_keys as k')
+    .innerJoin('identities as i', 'i.id', 'k.identity_id')
     .innerJoin('customers as c', 'c.id', 'i.customer_id')
     .select([
       'i.id as identity_id',
@@ -47,10 +53,11 @@ function lookupQuery(db: Executor, channel: string, externalId: string, limit: n
       'i.display_name',
       'i.role_override',
       'i.verified_at',
+      'i.verified_via',
       'c.email as customer_email',
     ])
-    .where('i.channel', '=', channel)
-    .where('i.external_id', '=', externalId)
+    .where('k.channel', '=', channel)
+    .where('k.external_id', '=', externalId)
     .limit(limit);
 }
 
@@ -85,16 +92,160 @@ export function prepareFindLookupRows(
   };
 }
 
-/** The identities a sender may be, given the instance the message came through (if known). */
+/** The identities a sender may be (by external id or alias), given the instance the message came through (if known). */
 export function findSenderIdentities(
   db: Executor,
   channel: string,
   externalId: string,
   instanceId: string | undefined,
 ) {
-  let q = db.selectFrom('identities').selectAll().where('channel', '=', channel).where('external_id', '=', externalId);
+  let q = db
+    .selectFrom('identity_keys as k')
+    .innerJoin('identities as i', 'i.id', 'k.identity_id')
+    .selectAll('i')
+    .where('k.channel', '=', channel)
+    .where('k.external_id', '=', externalId);
   if (instanceId !== undefined) {
-    q = q.where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', instanceId)]));
+    q = q.where((eb) => eb.or([eb('i.instance_id', 'is', null), eb('i.instance_id', '=', instanceId)]));
   }
   return q.execute();
+}
+
+/** The aliases of these identities, oldest first, by identity id. */
+export async function aliasesOf(db: Executor, identityIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const rows = [];
+  for (const chunk of chunks(identityIds)) {
+    rows.push(
+      ...(await db
+        .selectFrom('identity_keys')
+        .select(['identity_id', 'external_id'])
+        .where('identity_id', 'in', chunk)
+        .where('kind', '=', 'alias')
+        .orderBy('created_at', 'asc')
+        .orderBy('external_id', 'asc')
+        .execute()),
+    );
+  }
+  for (const row of rows) {
+    const list = out.get(row.identity_id) ?? [];
+    list.push(row.external_id);
+    out.set(row.identity_id, list);
+  }
+  return out;
+}
+
+/** Every (channel, external id) under which these identities are found: what a change makes stale. */
+export async function keysOfIdentities(db: Executor, identityIds: readonly string[]) {
+  const keys: { channel: string; external_id: string }[] = [];
+  for (const chunk of chunks(identityIds)) {
+    keys.push(
+      ...(await db
+        .selectFrom('identity_keys')
+        .select(['channel', 'external_id'])
+        .where('identity_id', 'in', chunk)
+        .execute()),
+    );
+  }
+  return keys;
+}
+
+/** Every key of every identity of a customer. */
+export function keysOfCustomer(db: Executor, customerId: string) {
+  return db
+    .selectFrom('identity_keys as k')
+    .innerJoin('identities as i', 'i.id', 'k.identity_id')
+    .select(['k.channel', 'k.external_id'])
+    .where('i.customer_id', '=', customerId)
+    .execute();
+}
+
+/** Who has this key in this scope ('' = unscoped), if anyone. */
+export function findKeyOwner(db: Executor, channel: string, externalId: string, scope: string) {
+  return db
+    .selectFrom('identity_keys as k')
+    .innerJoin('identities as i', 'i.id', 'k.identity_id')
+    .select(['i.id as identity_id', 'i.customer_id', 'k.kind'])
+    .where('k.channel', '=', channel)
+    .where('k.external_id', '=', externalId)
+    .where('k.scope', '=', scope)
+    .executeTakeFirst();
+}
+
+export function insertAlias(
+  db: Executor,
+  row: { channel: string; external_id: string; scope: string; identity_id: string; created_at: string },
+) {
+  return db
+    .insertInto('identity_keys')
+    .values({ ...row, kind: 'alias' })
+    .execute();
+}
+
+export async function deleteAlias(db: Executor, identityId: string, externalId: string) {
+  const result = await db
+    .deleteFrom('identity_keys')
+    .where('identity_id', '=', identityId)
+    .where('external_id', '=', externalId)
+    .where('kind', '=', 'alias')
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Re-keys one key of an identity (a phone number or user id the platform says changed). */
+export function renameAlias(db: Executor, identityId: string, from: string, to: string) {
+  return db
+    .updateTable('identity_keys')
+    .set({ external_id: to })
+    .where('identity_id', '=', identityId)
+    .where('external_id', '=', from)
+    .where('kind', '=', 'alias')
+    .execute();
+}
+
+/** The identities of a customer, locked for a change of owner (PostgreSQL). */
+export function lockIdentitiesOfCustomer(db: Executor, customerId: string) {
+  return forUpdate(
+    db,
+    db
+      .selectFrom('identities')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc'),
+  ).execute();
+}
+
+/** Every identity of `from` goes to `to`, as it is. */
+export function moveAllIdentities(db: Executor, from: string, to: string, now: string) {
+  return db
+    .updateTable('identities')
+    .set({ customer_id: to, updated_at: now })
+    .where('customer_id', '=', from)
+    .execute();
+}
+
+/** These identities go from `from` to `to`, those of them still on `from`; returns the ids moved. */
+export async function moveIdentitiesBack(db: Executor, ids: readonly string[], from: string, to: string, now: string) {
+  const moved: string[] = [];
+  for (const chunk of chunks(ids)) {
+    const rows = await db
+      .updateTable('identities')
+      .set({ customer_id: to, updated_at: now })
+      .where('customer_id', '=', from)
+      .where('id', 'in', chunk)
+      .returning('id')
+      .execute();
+    moved.push(...rows.map((r) => r.id));
+  }
+  return moved;
+}
+
+/** Values per `IN (…)` list: far below both databases' limits on bound parameters. */
+const IN_LIST = 900;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_LIST) out.push(items.slice(i, i + IN_LIST));
+  return out;
 }

@@ -1,30 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/database.js';
-import { mapDbError } from '../../db/errors.js';
+import type { Database, Executor } from '../../db/database.js';
+import { classifyDbError, mapDbError } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
-import { conflict, notFound } from '../../internal/errors.js';
+import { ConflictError, conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
-import type { UnitOfWork } from '../changes/unit-of-work.js';
-import { findCustomerById } from '../customers/customers.repository.js';
+import type { Effects, UnitOfWork } from '../changes/unit-of-work.js';
+import { voidClaimCode } from '../claims/claims.repository.js';
+import { findCustomerById, lockCustomerById } from '../customers/customers.repository.js';
 import {
   type Identity,
   lookupAnswerJson,
   normalizeChannel,
+  normalizeExternalId,
   normalizeIdentityKey,
   resolveScope,
   toIdentity,
 } from './identities.js';
 import {
+  aliasesOf,
+  deleteAlias,
   deleteIdentity,
+  findKeyOwner,
   findLookupRowsInScope,
+  insertAlias,
   insertIdentity,
+  keysOfIdentities,
   listIdentityRowsOfCustomer,
   lockIdentityOfCustomer,
   prepareFindLookupRows,
   updateIdentity,
 } from './identities.repository.js';
-import type { IdentityUpdate } from './identities.table.js';
+import type { IdentityRow, IdentityUpdate } from './identities.table.js';
 import type { LookupCache } from './lookup-cache.js';
 
 export interface NewIdentity {
@@ -48,7 +55,54 @@ const CACHEABLE_SCOPES = 32;
 
 const customerNotFound = () => notFound('Customer');
 const identityNotFound = () => notFound('Identity');
-const alreadyLinked = () => conflict('This channel identity is already linked to a customer');
+export const ALREADY_LINKED = 'This channel identity is already linked to a customer';
+
+/** Identities as the API shows them, with their aliases. */
+export async function withAliases(db: Executor, rows: readonly IdentityRow[]): Promise<Identity[]> {
+  const aliases = await aliasesOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => toIdentity(row, aliases.get(row.id) ?? []));
+}
+
+export async function identityWithAliases(db: Executor, row: IdentityRow): Promise<Identity> {
+  return (await withAliases(db, [row]))[0] as Identity;
+}
+
+/** Every key (external id and aliases) of these identities goes stale in every cache. */
+export async function keysChanged(trx: Executor, fx: Effects, identityIds: readonly string[]) {
+  for (const key of await keysOfIdentities(trx, identityIds)) fx.identityChanged(key.channel, key.external_id);
+}
+
+/**
+ * Runs a write that links a channel identity; when the key is taken (the unique index said so,
+ * whoever won a race), the 409 says who has it. Looked up after the rollback: PostgreSQL refuses
+ * every statement of a transaction after an error.
+ */
+export async function linking<T>(
+  db: Executor,
+  key: { channel: string; external_id: string; scope: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (classifyDbError(error) !== 'unique') throw error;
+    const owner = await mapDbError(() => findKeyOwner(db, key.channel, key.external_id, key.scope));
+    throw new ConflictError(
+      ALREADY_LINKED,
+      owner ? { customer_id: owner.customer_id, identity_id: owner.identity_id } : undefined,
+    );
+  }
+}
+
+/** Two customers locked in one order (by id), so that moves and merges never wait on each other in a circle. */
+export async function lockCustomersInOrder(trx: Executor, ids: readonly string[]) {
+  const found = new Map<string, Awaited<ReturnType<typeof lockCustomerById>>>();
+  for (const id of [...new Set(ids)].sort()) found.set(id, await lockCustomerById(trx, id));
+  return found;
+}
 
 export type IdentitiesService = ReturnType<typeof createIdentitiesService>;
 
@@ -101,36 +155,40 @@ export function createIdentitiesService(deps: {
       const normalized = channel === undefined ? undefined : normalizeChannel(channel, ['query', 'channel']);
       return mapDbError(async () => {
         if (!(await findCustomerById(db, customerId))) throw customerNotFound();
-        return (await listIdentityRowsOfCustomer(db, customerId, normalized)).map(toIdentity);
+        return withAliases(db, await listIdentityRowsOfCustomer(db, customerId, normalized));
       });
     },
 
     async create(actor: Actor, customerId: string, input: NewIdentity): Promise<Identity> {
       const key = normalizeIdentityKey(input, 'body');
       const now = isoNow(clock);
+      const scope = { ...key, scope: input.instance_id ?? '' };
       return mapDbError(
         () =>
-          uow(actor, async (trx, fx) => {
-            const identity = toIdentity(
-              await insertIdentity(trx, {
-                id: randomUUID(),
-                customer_id: customerId,
-                channel: key.channel,
-                external_id: key.external_id,
-                instance_id: input.instance_id ?? null,
-                display_name: input.display_name ?? null,
-                role_override: input.role_override ?? null,
-                verified_at: null,
-                metadata: JSON.stringify(input.metadata ?? {}),
-                created_at: now,
-                updated_at: now,
-              }),
-            );
-            fx.identityChanged(identity.channel, identity.external_id);
-            await fx.audit({ action: 'identity.created', customerId, identityId: identity.id, after: identity });
-            return identity;
-          }),
-        { unique: alreadyLinked, foreign_key: customerNotFound },
+          linking(db, scope, () =>
+            uow(actor, async (trx, fx) => {
+              const identity = toIdentity(
+                await insertIdentity(trx, {
+                  id: randomUUID(),
+                  customer_id: customerId,
+                  channel: key.channel,
+                  external_id: key.external_id,
+                  instance_id: input.instance_id ?? null,
+                  display_name: input.display_name ?? null,
+                  role_override: input.role_override ?? null,
+                  verified_at: null,
+                  verified_via: null,
+                  metadata: JSON.stringify(input.metadata ?? {}),
+                  created_at: now,
+                  updated_at: now,
+                }),
+              );
+              fx.identityChanged(identity.channel, identity.external_id);
+              await fx.audit({ action: 'identity.created', customerId, identityId: identity.id, after: identity });
+              return identity;
+            }),
+          ),
+        { foreign_key: customerNotFound },
       );
     },
 
@@ -143,20 +201,27 @@ export function createIdentitiesService(deps: {
           if (patch.display_name !== undefined) update.display_name = patch.display_name;
           if (patch.role_override !== undefined) update.role_override = patch.role_override;
           if (patch.metadata !== undefined) update.metadata = JSON.stringify(patch.metadata);
-          if (patch.verified === true && row.verified_at === null) update.verified_at = isoNow(clock);
-          if (patch.verified === false) update.verified_at = null;
+          if (patch.verified === true && row.verified_at === null) {
+            update.verified_at = isoNow(clock);
+            update.verified_via = 'operator';
+          }
+          if (patch.verified === false) {
+            update.verified_at = null;
+            update.verified_via = null;
+          }
           const changed = Object.entries(update).some(([k, v]) => row[k as keyof typeof row] !== v);
-          if (!changed) return toIdentity(row);
+          const before = await identityWithAliases(trx, row);
+          if (!changed) return before;
           update.updated_at = isoNow(clock);
-          const after = toIdentity(await updateIdentity(trx, identityId, update));
-          fx.identityChanged(row.channel, row.external_id);
+          const after = toIdentity(await updateIdentity(trx, identityId, update), before.aliases);
+          await keysChanged(trx, fx, [identityId]);
           const action =
             patch.verified === undefined || after.verified === (row.verified_at !== null)
               ? 'identity.updated'
               : after.verified
                 ? 'identity.verified'
                 : 'identity.unverified';
-          await fx.audit({ action, customerId, identityId, before: toIdentity(row), after });
+          await fx.audit({ action, customerId, identityId, before, after });
           return after;
         }),
       );
@@ -167,10 +232,88 @@ export function createIdentitiesService(deps: {
         uow(actor, async (trx, fx) => {
           const row = await lockIdentityOfCustomer(trx, customerId, identityId);
           if (!row) throw identityNotFound();
+          const before = await identityWithAliases(trx, row);
+          // Its keys go with it (ON DELETE CASCADE): read them first.
+          await keysChanged(trx, fx, [identityId]);
           await deleteIdentity(trx, identityId);
-          fx.identityChanged(row.channel, row.external_id);
-          await fx.audit({ action: 'identity.deleted', customerId, identityId, before: toIdentity(row) });
+          await fx.audit({ action: 'identity.deleted', customerId, identityId, before });
         }),
+      );
+    },
+
+    /** Another external id of the same account on the identity's channel. */
+    async addAlias(actor: Actor, customerId: string, identityId: string, rawExternalId: string): Promise<Identity> {
+      const current = await mapDbError(() => lockIdentityOfCustomer(db, customerId, identityId));
+      if (!current) throw identityNotFound();
+      const externalId = normalizeExternalId(current.channel, rawExternalId, ['body', 'external_id']);
+      const key = { channel: current.channel, external_id: externalId, scope: current.instance_id ?? '' };
+      return mapDbError(() =>
+        linking(db, key, () =>
+          uow(actor, async (trx, fx) => {
+            const row = await lockIdentityOfCustomer(trx, customerId, identityId);
+            if (!row) throw identityNotFound();
+            const before = await identityWithAliases(trx, row);
+            await insertAlias(trx, { ...key, identity_id: identityId, created_at: isoNow(clock) });
+            const updated = await updateIdentity(trx, identityId, { updated_at: isoNow(clock) });
+            const after = await identityWithAliases(trx, updated);
+            await keysChanged(trx, fx, [identityId]);
+            await fx.audit({ action: 'identity.alias_added', customerId, identityId, before, after });
+            return after;
+          }),
+        ),
+      );
+    },
+
+    async removeAlias(actor: Actor, customerId: string, identityId: string, rawExternalId: string): Promise<void> {
+      await mapDbError(() =>
+        uow(actor, async (trx, fx) => {
+          const row = await lockIdentityOfCustomer(trx, customerId, identityId);
+          if (!row) throw identityNotFound();
+          const externalId = normalizeExternalId(row.channel, rawExternalId, ['path', 'external_id']);
+          const before = await identityWithAliases(trx, row);
+          await keysChanged(trx, fx, [identityId]);
+          if (!(await deleteAlias(trx, identityId, externalId))) throw notFound('Alias');
+          const updated = await updateIdentity(trx, identityId, { updated_at: isoNow(clock) });
+          const after = await identityWithAliases(trx, updated);
+          await fx.audit({ action: 'identity.alias_removed', customerId, identityId, before, after });
+        }),
+      );
+    },
+
+    /**
+     * The identity goes to another customer, same id. Unless the verification is kept, it arrives
+     * unverified and without its role: the proof was given by the other customer's person.
+     */
+    async move(
+      actor: Actor,
+      customerId: string,
+      identityId: string,
+      input: { customer_id: string; keep_verification?: boolean | undefined },
+    ): Promise<Identity> {
+      const targetId = input.customer_id;
+      if (targetId === customerId) throw conflict('The identity is on this customer already');
+      return mapDbError(
+        () =>
+          uow(actor, async (trx, fx) => {
+            const customers = await lockCustomersInOrder(trx, [customerId, targetId]);
+            if (!customers.get(customerId)) throw customerNotFound();
+            const row = await lockIdentityOfCustomer(trx, customerId, identityId);
+            if (!row) throw identityNotFound();
+            if (!customers.get(targetId)) throw notFound('Target customer');
+            const before = await identityWithAliases(trx, row);
+            await voidClaimCode(trx, identityId);
+            const update: IdentityUpdate = { customer_id: targetId, updated_at: isoNow(clock) };
+            if (!input.keep_verification) {
+              update.verified_at = null;
+              update.verified_via = null;
+              update.role_override = null;
+            }
+            const after = toIdentity(await updateIdentity(trx, identityId, update), before.aliases);
+            await keysChanged(trx, fx, [identityId]);
+            await fx.audit({ action: 'identity.moved', customerId: targetId, identityId, before, after });
+            return after;
+          }),
+        { foreign_key: () => notFound('Target customer') },
       );
     },
   };

@@ -13,6 +13,8 @@ export interface IdentityTable {
   role_override: string | null;
   /** `verified` is derived: an identity is verified exactly when this is set. */
   verified_at: string | null;
+  /** How the link was proven: 'operator' | 'claim_code' | 'platform'; NULL while unverified. */
+  verified_via: string | null;
   metadata: string;
   created_at: string;
   updated_at: string;
@@ -21,3 +23,18 @@ export interface IdentityTable {
 export type IdentityRow = Selectable<IdentityTable>;
 export type NewIdentityRow = Insertable<IdentityTable>;
 export type IdentityUpdate = Updateable<IdentityTable>;
+
+/**
+ * Every external id and alias of every identity, one row each; one unique index on
+ * (channel, external_id, scope) keeps them all apart. The 'external_id' row of an identity is
+ * written by database triggers on `identities` (see the 2026-12-04 migration); aliases by us.
+ */
+export interface IdentityKeyTable {
+  channel: string;
+  external_id: string;
+  /** The identity's instance_id, '' when unscoped. */
+  scope: string;
+  identity_id: string;
+  kind: 'external_id' | 'alias';
+  created_at: string;
+}

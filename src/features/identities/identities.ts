@@ -13,10 +13,16 @@ export interface Identity {
   role_override: string | null;
   verified: boolean;
   verified_at: string | null;
+  /** How the link was proven; null while unverified. */
+  verified_via: VerifiedVia | null;
+  /** Other external ids of the same account on this channel (normalized like external_id). */
+  aliases: string[];
   metadata: Record<string, unknown>;
   created_at: string;
   updated_at: string;
 }
+
+export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
 
 /** What the agent runtime gets from the reverse lookup (the seed's body). */
 export interface LookupResult {
@@ -28,6 +34,7 @@ export interface LookupResult {
   identity_id: string;
   role_override: string | null;
   verified: boolean;
+  verified_via: VerifiedVia | null;
 }
 
 /** With an instance id, the identity scoped to it wins, else the unscoped one; without, only the unscoped one. */
@@ -50,11 +57,13 @@ export function lookupAnswerJson(row: LookupRow): string {
     identity_id: row.identity_id,
     role_override: row.role_override,
     verified: row.verified_at !== null,
+    verified_via: row.verified_at === null ? null : ((row.verified_via as VerifiedVia | null) ?? 'operator'),
   };
   return JSON.stringify(answer);
 }
 
-export const toIdentity = (row: IdentityRow): Identity => ({
+/** The row as the API shows it; `aliases` come from identity_keys (see aliasesOf). */
+export const toIdentity = (row: IdentityRow, aliases: readonly string[] = []): Identity => ({
   id: row.id,
   customer_id: row.customer_id,
   channel: row.channel,
@@ -64,6 +73,8 @@ export const toIdentity = (row: IdentityRow): Identity => ({
   role_override: row.role_override,
   verified: row.verified_at !== null,
   verified_at: row.verified_at,
+  verified_via: row.verified_at === null ? null : ((row.verified_via as VerifiedVia | null) ?? 'operator'),
+  aliases: [...aliases],
   metadata: JSON.parse(row.metadata) as Record<string, unknown>,
   created_at: row.created_at,
   updated_at: row.updated_at,
@@ -94,6 +105,17 @@ export function toE164(raw: string): string | undefined {
   return phone?.isPossible() ? phone.number : undefined;
 }
 
+/** WhatsApp's business-scoped user id (`US.1349…`, parent ids `US.ENT.…`): see CONTRACT.md. */
+export const BSUID_PATTERN = '^[A-Za-z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$';
+const BSUID_RE = new RegExp(BSUID_PATTERN);
+
+/** A BSUID kept as given, with its country prefix uppercased; undefined when it is not one. */
+export function toBsuid(raw: string): string | undefined {
+  const text = raw.trim();
+  if (!BSUID_RE.test(text)) return undefined;
+  return `${text.slice(0, 2).toUpperCase()}${text.slice(2)}`;
+}
+
 /** `external_id`: trimmed, 1..255 characters, then per channel (see CONTRACT.md). */
 export function normalizeExternalId(channel: string, raw: string, loc: Loc): string {
   const text = raw.trim();
@@ -108,6 +130,10 @@ export function normalizeExternalId(channel: string, raw: string, loc: Loc): str
       throw new FieldError([...loc], 'Value error, a telegram external_id must be an integer chat id');
     }
     return BigInt(text).toString();
+  }
+  if (channel === 'whatsapp') {
+    const bsuid = toBsuid(text);
+    if (bsuid) return bsuid;
   }
   if (PHONE_CHANNELS.has(channel)) {
     const e164 = toE164(text);

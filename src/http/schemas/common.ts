@@ -51,11 +51,33 @@ export const ValidationErrorBody = Type.Object(
   { $id: 'ValidationErrorBody', description: "FastAPI's validation error" },
 );
 
+export const ConflictBody = Type.Object(
+  {
+    detail: Type.String({ examples: ['This channel identity is already linked to a customer'] }),
+    conflict: Type.Optional(
+      Type.Object(
+        { customer_id: Uuid(), identity_id: Uuid() },
+        { description: 'Who has the channel identity already, when that is why' },
+      ),
+    ),
+  },
+  { $id: 'ConflictBody', description: 'A conflict; when a channel identity is linked already, with whom' },
+);
+
+export const GoneBody = Type.Object(
+  {
+    detail: Type.String({ examples: ['Customer was merged'] }),
+    merged_into: Uuid({ description: 'The customer it was merged into' }),
+  },
+  { $id: 'GoneBody', description: 'The customer was merged into another' },
+);
+
 const ref = (id: string) => Type.Unsafe<{ detail: unknown }>(Type.Ref(id));
 
 /** The error responses a route documents, by status. */
 export function errors(...statuses: number[]) {
   const out: Record<number, TSchema> = {};
-  for (const status of statuses) out[status] = status === 422 ? ref('ValidationErrorBody') : ref('ErrorBody');
+  const bodies: Record<number, string> = { 409: 'ConflictBody', 410: 'GoneBody', 422: 'ValidationErrorBody' };
+  for (const status of statuses) out[status] = ref(bodies[status] ?? 'ErrorBody');
   return out;
 }

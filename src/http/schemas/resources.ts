@@ -2,6 +2,16 @@ import { Type } from '@sinclair/typebox';
 import { CHANNEL_PATTERN } from '../../features/identities/identities.js';
 import { Metadata, Nullable, Timestamp, Uuid } from './common.js';
 
+/** How a link was proven: null while unverified. */
+function VerifiedViaField() {
+  return Type.Unsafe<'operator' | 'claim_code' | 'platform' | null>({
+    type: ['string', 'null'],
+    enum: ['operator', 'claim_code', 'platform', null],
+    description:
+      'How the link was proven: operator (an admin said so), claim_code (the person redeemed a code from that account), platform (the chat platform vouched for it); null while unverified',
+  });
+}
+
 export const CustomerSchema = Type.Object(
   {
     id: Uuid(),
@@ -25,6 +35,11 @@ export const IdentitySchema = Type.Object(
     role_override: Nullable(Type.String()),
     verified: Type.Boolean(),
     verified_at: Nullable(Timestamp()),
+    verified_via: VerifiedViaField(),
+    aliases: Type.Array(Type.String(), {
+      description: 'Other external ids of the same account on this channel, normalized like external_id',
+      examples: [['US.13491208655302741918']],
+    }),
     metadata: Metadata(),
     created_at: Timestamp(),
     updated_at: Timestamp(),
@@ -42,6 +57,7 @@ export const LookupResultSchema = Type.Object(
     identity_id: Uuid(),
     role_override: Nullable(Type.String()),
     verified: Type.Boolean(),
+    verified_via: VerifiedViaField(),
   },
   { $id: 'LookupResult' },
 );

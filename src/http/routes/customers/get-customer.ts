@@ -11,8 +11,9 @@ export default function getCustomer(app: App) {
     schema: {
       tags: ['Customers'],
       summary: 'Get Customer',
+      description: 'A customer that was merged into another is a 410 with `merged_into`.',
       params: CustomerParams,
-      response: { 200: CustomerSchema, ...errors(401, 403, 404, 422) },
+      response: { 200: CustomerSchema, ...errors(401, 403, 404, 410, 422) },
     },
     handler: (request) => app.services.customers.get(request.params.customer_id),
   });

@@ -1,10 +1,13 @@
 import type { App } from '../../types.js';
+import addAlias from './add-alias.js';
 import createIdentity from './create-identity.js';
 import deleteIdentity from './delete-identity.js';
 import generateClaimCode from './generate-claim-code.js';
 import listIdentities from './list-identities.js';
 import lookupIdentity from './lookup-identity.js';
+import moveIdentity from './move-identity.js';
 import redeemClaim from './redeem-claim.js';
+import removeAlias from './remove-alias.js';
 import updateIdentity from './update-identity.js';
 
 export default async function identityRoutes(app: App) {
@@ -16,6 +19,9 @@ export default async function identityRoutes(app: App) {
     deleteIdentity,
     generateClaimCode,
     redeemClaim,
+    addAlias,
+    removeAlias,
+    moveIdentity,
   ]) {
     register(app);
   }
