@@ -17,6 +17,7 @@ import customerRoutes from './http/routes/customers/index.js';
 import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
+import webhookRoutes from './http/routes/webhooks/index.js';
 import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
 import { createValidatorCompiler } from './http/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
@@ -61,7 +62,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   const services =
     options.services ??
-    (await createServices(config, { ...options, logger: app.log, listenForChanges: options.listenForChanges ?? true }));
+    (await createServices(config, {
+      ...options,
+      logger: app.log,
+      listenForChanges: options.listenForChanges ?? true,
+      deliverWebhooks: options.deliverWebhooks ?? true,
+    }));
 
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
@@ -103,6 +109,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(identityRoutes);
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
+      await v1.register(webhookRoutes);
       await v1.register(serviceInfoRoutes, { config });
       await v1.register(channelRoutes, { prefix: '/channels', config });
     },

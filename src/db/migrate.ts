@@ -2,10 +2,12 @@ import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kys
 import type { Database } from './database.js';
 import { classifyDbError } from './errors.js';
 import * as initial from './migrations/2026-11-25-001-initial.js';
+import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
+  '2026-12-04-003-webhooks': webhooks,
 };
 
 /**
