@@ -59,6 +59,19 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: 'false' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
   SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+
+  /** Webhook URLs may point at loopback, private and link-local addresses (tests, a private network). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false }),
+  /** Whether this process runs the delivery loop (the server; several replicas may). */
+  WEBHOOK_DELIVERY_ENABLED: Type.Boolean({ default: true }),
+  /** Each attempt is cut off after this long. */
+  WEBHOOK_TIMEOUT_SECONDS: Type.Number({ minimum: 1, maximum: 60, default: 10 }),
+  /** Attempts in flight at once per process, each to a different subscription. */
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  /** How often the outbox is read for retries and other replicas' events. */
+  WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  /** Finished deliveries, their attempts and events are deleted after this many hours. */
+  WEBHOOK_RETENTION_HOURS: Type.Number({ minimum: 1, default: 168 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -100,6 +113,14 @@ export interface Config {
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   bodyLimitBytes: number;
   shutdownGraceMs: number;
+  webhooks: {
+    allowPrivateUrls: boolean;
+    deliveryEnabled: boolean;
+    timeoutMs: number;
+    concurrency: number;
+    pollIntervalMs: number;
+    retentionMs: number;
+  };
 }
 
 /** TRUST_PROXY as Fastify's `trustProxy` option. */
@@ -185,5 +206,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    webhooks: {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+      deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,
+      timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      retentionMs: env.WEBHOOK_RETENTION_HOURS * 3_600_000,
+    },
   });
 }

@@ -5,6 +5,12 @@ import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
 import type { MergeTable } from '../features/merges/merges.table.js';
+import type {
+  WebhookAttemptTable,
+  WebhookDeliveryTable,
+  WebhookEventTable,
+  WebhookSubscriptionTable,
+} from '../features/webhooks/webhooks.table.js';
 
 export interface SettingTable {
   key: string;
@@ -20,6 +26,10 @@ export interface Database {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
   settings: SettingTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

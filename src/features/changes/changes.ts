@@ -12,12 +12,19 @@ export interface AuditEntry {
   identityId?: string | null | undefined;
   before?: unknown;
   after?: unknown;
+  /**
+   * Not written to the audit trail: the resources a batch created (the import), built only when a
+   * webhook subscription wants their events.
+   */
+  created?: () => { customers: unknown[]; identities: unknown[] };
 }
 
 /** What a committed change makes stale; caches subscribe to it. */
 export interface ChangeSet {
   identities: [channel: string, externalId: string][];
   apiKeyHashes: string[];
+  /** Webhook subscriptions changed: which event types are wanted must be read again. */
+  webhooks?: boolean;
   /** Everything may be stale (a notification was lost or too big to send). */
   reset?: boolean;
 }
@@ -43,16 +50,26 @@ export const NOTIFY_CHANNEL = 'identity_service_changes';
 const MAX_PAYLOAD = 7_000;
 
 export function encodeChanges(origin: string, changes: ChangeSet): string {
-  const payload = JSON.stringify({ o: origin, i: changes.identities, k: changes.apiKeyHashes });
+  const payload = JSON.stringify({
+    o: origin,
+    i: changes.identities,
+    k: changes.apiKeyHashes,
+    ...(changes.webhooks ? { w: true } : {}),
+  });
   return payload.length < MAX_PAYLOAD ? payload : JSON.stringify({ o: origin, r: true });
 }
 
 export function decodeChanges(payload: string): { origin: string; changes: ChangeSet } | undefined {
   try {
-    const data = JSON.parse(payload) as { o?: string; i?: [string, string][]; k?: string[]; r?: boolean };
+    const data = JSON.parse(payload) as { o?: string; i?: [string, string][]; k?: string[]; w?: boolean; r?: boolean };
     return {
       origin: String(data.o ?? ''),
-      changes: { identities: data.i ?? [], apiKeyHashes: data.k ?? [], reset: data.r === true },
+      changes: {
+        identities: data.i ?? [],
+        apiKeyHashes: data.k ?? [],
+        webhooks: data.w === true,
+        reset: data.r === true,
+      },
     };
   } catch {
     return undefined;

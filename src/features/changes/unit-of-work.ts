@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import { notifyOnCommit } from '../../db/dialect.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import { insertAuditEvent } from '../audit/audit.repository.js';
+import type { Outbox } from '../webhooks/outbox.js';
 import {
   type Actor,
   type AuditEntry,
@@ -19,6 +20,8 @@ export interface Effects {
   audit(entry: AuditEntry): Promise<void>;
   identityChanged(channel: string, externalId: string): void;
   apiKeyChanged(keyHash: string): void;
+  /** A webhook subscription was created, changed or deleted. */
+  webhooksChanged(): void;
 }
 
 export type UnitOfWork = <T>(
@@ -27,7 +30,8 @@ export type UnitOfWork = <T>(
 ) => Promise<T>;
 
 /**
- * Runs a change in one transaction with its audit events, then tells the caches what went stale:
+ * Runs a change in one transaction with its audit events and the webhook events they emit (the
+ * outbox: the one place audit actions become events), then tells the caches what went stale:
  * other replicas through a NOTIFY sent on commit (PostgreSQL), this process after the commit, so
  * that no reader can cache the old row again once the invalidation ran.
  */
@@ -36,33 +40,44 @@ export function createUnitOfWork(deps: {
   clock: Clock;
   hub: ChangeHub;
   origin: string;
+  /** Webhook events; none are written without it (tests of other features may leave it out). */
+  outbox?: Outbox | undefined;
+  /** Called after a commit that wrote webhook events (wakes this process's delivery loop). */
+  onEventsWritten?: (() => void) | undefined;
 }): UnitOfWork {
   return async (actor, work) => {
     const changes: ChangeSet = { identities: [], apiKeyHashes: [] };
+    let events = 0;
+    const stale = () => changes.identities.length > 0 || changes.apiKeyHashes.length > 0 || changes.webhooks === true;
     const result = await deps.db.transaction().execute(async (trx) => {
       const effects: Effects = {
-        audit: (entry) =>
-          insertAuditEvent(trx, {
+        audit: async (entry) => {
+          const at = isoNow(deps.clock);
+          await insertAuditEvent(trx, {
             id: randomUUID(),
-            at: isoNow(deps.clock),
+            at,
             actor_key_id: actor.keyId,
             actor: actor.name,
             action: entry.action,
             customer_id: entry.customerId ?? null,
             identity_id: entry.identityId ?? null,
             changes: JSON.stringify({ before: entry.before ?? null, after: entry.after ?? null }),
-          }),
+          });
+          if (deps.outbox) events += await deps.outbox.record(trx, entry, at);
+        },
         identityChanged: (channel, externalId) => changes.identities.push([channel, externalId]),
         apiKeyChanged: (hash) => changes.apiKeyHashes.push(hash),
+        webhooksChanged: () => {
+          changes.webhooks = true;
+        },
       };
       const value = await work(trx, effects);
-      if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) {
-        await notifyOnCommit(trx, NOTIFY_CHANNEL, encodeChanges(deps.origin, changes));
-      }
+      if (stale()) await notifyOnCommit(trx, NOTIFY_CHANNEL, encodeChanges(deps.origin, changes));
       return value;
     });
     commits++;
-    if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
+    if (stale()) deps.hub.publish(changes);
+    if (events > 0) deps.onEventsWritten?.();
     return result;
   };
 }
