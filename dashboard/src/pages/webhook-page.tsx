@@ -196,7 +196,7 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
                 <th scope="col">Event</th>
                 <th scope="col">Attempt</th>
                 <th scope="col">Response</th>
-                <th scope="col">Delivery</th>
+                <th scope="col">Event status</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -224,14 +224,13 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
                       <span class="muted small"> {delivery.error}</span>
                     ) : null}
                   </td>
-                  <td data-label="Delivery">
-                    {delivery.delivery_status ? (
+                  <td data-label="Event status">
+                    {/* Where the event stands now: said once, on its newest attempt. */}
+                    {newest.has(delivery) && delivery.delivery_status ? (
                       <span class={`badge badge--delivery-${delivery.delivery_status}`}>
                         {delivery.delivery_status}
                       </span>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
+                    ) : null}
                   </td>
                   <td class="actions">
                     {newest.has(delivery) ? (
