@@ -273,6 +273,18 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
     await page.getByRole('region', { name: 'History' }).getByText('Merge undone').waitFor();
   });
 
+  it('says whose it is when linking an identity someone else has, with a link there', async () => {
+    await openCustomer(steve.id, 'Steve Rogers');
+    const form = page.getByRole('form', { name: 'Link an identity' });
+    await form.getByLabel('Channel').fill('telegram');
+    await form.getByLabel('External id').fill('555');
+    await form.getByRole('button', { name: 'Link identity' }).click();
+    const alert = form.getByRole('alert');
+    await alert.getByRole('link', { name: 'Open the customer it is linked to' }).click();
+    await page.getByRole('heading', { name: 'Peggy Carter', level: 1 }).waitFor();
+    expect((await identitiesOf(steve.id)).some((i) => i.external_id === '555')).toBe(false);
+  });
+
   it('fits a 375 px wide phone, aliases and all', async () => {
     await openCustomer(steve.id, 'Steve Rogers');
     await page.setViewportSize({ width: 375, height: 812 });
