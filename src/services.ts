@@ -14,6 +14,7 @@ import { createClaimsService } from './features/claims/claims.service.js';
 import { createCustomersService } from './features/customers/customers.service.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
+import { createPlatformKeysService } from './features/identities/platform-keys.service.js';
 import { createMergesService } from './features/merges/merges.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
@@ -178,6 +179,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       }),
     }),
     merges: createMergesService({ db: db.kysely, uow, clock }),
+    platformKeys: createPlatformKeysService({ uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
     webhooks: createWebhooksService({

@@ -1,4 +1,4 @@
-import type { ValidationIssue } from './types.js';
+import type { ConflictWith, ValidationIssue } from './types.js';
 
 /** Any answer but a success; `detail` is the body's `detail` (a message, or a 422's list). */
 export class IdentityServiceError extends Error {
@@ -27,6 +27,26 @@ export class NotFoundError extends IdentityServiceError {
 /** 409: a taken email, an identity linked already, a code for a verified identity. */
 export class ConflictError extends IdentityServiceError {
   override name = 'ConflictError';
+  constructor(
+    status: number,
+    detail: unknown,
+    /** When a channel identity is linked already: who has it. */
+    readonly conflict?: ConflictWith | undefined,
+  ) {
+    super(status, detail);
+  }
+}
+
+/** 410: the customer was merged into another; `mergedInto` is where its identities are now. */
+export class GoneError extends IdentityServiceError {
+  override name = 'GoneError';
+  constructor(
+    status: number,
+    detail: unknown,
+    readonly mergedInto: string | undefined,
+  ) {
+    super(status, detail);
+  }
 }
 
 /** 422: the input broke a rule; `issues` is FastAPI's `detail` list. */
@@ -64,7 +84,8 @@ export class TransportError extends IdentityServiceError {
 }
 
 /** The typed error for a response that was not a success. */
-export function errorFor(status: number, detail: unknown, headers: Headers): IdentityServiceError {
+export function errorFor(status: number, detail: unknown, headers: Headers, body?: unknown): IdentityServiceError {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   switch (status) {
     case 401:
     case 403:
@@ -72,7 +93,9 @@ export function errorFor(status: number, detail: unknown, headers: Headers): Ide
     case 404:
       return new NotFoundError(status, detail);
     case 409:
-      return new ConflictError(status, detail);
+      return new ConflictError(status, detail, (fields.conflict as ConflictWith | undefined) ?? undefined);
+    case 410:
+      return new GoneError(status, detail, typeof fields.merged_into === 'string' ? fields.merged_into : undefined);
     case 422:
       return new ValidationError(status, detail);
     case 429:

@@ -18,13 +18,19 @@ import type {
   IdentityKey,
   IdentityPatch,
   LookupResult,
+  Merge,
+  MergePreview,
+  MergeResult,
+  MoveInput,
   Page,
   ServiceInfo,
+  UndoResult,
 } from './types.js';
 
 export {
   AuthError,
   ConflictError,
+  GoneError,
   IdentityServiceError,
   InvalidClaimError,
   NotFoundError,
@@ -96,7 +102,22 @@ export function createIdentityClient(options: IdentityClientOptions) {
     }
     if (response.ok) return body as T;
     const detail = typeof body === 'object' && body !== null && 'detail' in body ? body.detail : text;
-    throw errorFor(response.status, detail, response.headers);
+    throw errorFor(response.status, detail, response.headers, body);
+  }
+
+  function mergeCustomers(customerId: string, input: { sourceCustomerId: string; dryRun: true }): Promise<MergePreview>;
+  function mergeCustomers(
+    customerId: string,
+    input: { sourceCustomerId: string; dryRun?: false | undefined },
+  ): Promise<MergeResult>;
+  function mergeCustomers(
+    customerId: string,
+    input: { sourceCustomerId: string; dryRun?: boolean | undefined },
+  ): Promise<MergePreview | MergeResult>;
+  function mergeCustomers(customerId: string, input: { sourceCustomerId: string; dryRun?: boolean | undefined }) {
+    return request<MergePreview | MergeResult>('POST', `${customerPath(customerId)}/merge`, {
+      body: { source_customer_id: input.sourceCustomerId, dry_run: input.dryRun ?? false },
+    });
   }
 
   const customerPath = (customerId: string) => `/customers/${segment(customerId)}`;
@@ -157,6 +178,28 @@ export function createIdentityClient(options: IdentityClientOptions) {
     /** A one-time code for an unverified identity (ConflictError when it is verified already). */
     generateClaimCode: (customerId: string, identityId: string) =>
       request<ClaimCode>('POST', `${identityPath(customerId, identityId)}/claim-code`),
+
+    /** Another external id of the same account (normalized like external_id); ConflictError says who has it. */
+    addAlias: (customerId: string, identityId: string, externalId: string) =>
+      request<Identity>('POST', `${identityPath(customerId, identityId)}/aliases`, {
+        body: { external_id: externalId },
+      }),
+    removeAlias: (customerId: string, identityId: string, externalId: string) =>
+      request<void>('DELETE', `${identityPath(customerId, identityId)}/aliases/${segment(externalId)}`),
+    /** The identity (same id) goes to another customer; unverified on arrival unless keep_verification. */
+    move: (customerId: string, identityId: string, input: MoveInput) =>
+      request<Identity>('POST', `${identityPath(customerId, identityId)}/move`, { body: input }),
+
+    /**
+     * Merges the source customer into the target (`customerId`); with `dryRun: true`, only the
+     * preview, nothing written. The source is gone afterwards (GoneError with mergedInto).
+     */
+    merge: mergeCustomers,
+    /** Brings the source back exactly, with its identities still on the target. */
+    undoMerge: (mergeId: string) => request<UndoResult>('POST', `/merges/${segment(mergeId)}/undo`),
+    /** Newest first; with a customer, the merges it took part in on either side. */
+    listMerges: (filter: { customerId?: string; limit?: number } = {}) =>
+      request<Merge[]>('GET', '/merges', { query: { customer_id: filter.customerId, limit: filter.limit } }),
 
     /** The claim-code lifetime, the Telegram bot for deep links, and which chat webhooks are on. */
     serviceInfo: () => request<ServiceInfo>('GET', '/service-info'),

@@ -23,10 +23,17 @@ export interface Identity {
   role_override: string | null;
   verified: boolean;
   verified_at: string | null;
+  /** How the link was proven; null while unverified. */
+  verified_via: VerifiedVia | null;
+  /** Other external ids of the same account on this channel (a WhatsApp BSUID beside the number, …). */
+  aliases: string[];
   metadata: Metadata;
   created_at: string;
   updated_at: string;
 }
+
+/** operator: an admin said so; claim_code: the person redeemed a code; platform: the chat platform vouched for it. */
+export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
 
 /** The reverse lookup's body: who owns a channel identity. */
 export interface LookupResult {
@@ -38,6 +45,7 @@ export interface LookupResult {
   identity_id: string;
   role_override: string | null;
   verified: boolean;
+  verified_via: VerifiedVia | null;
 }
 
 export interface ClaimCode {
@@ -110,4 +118,47 @@ export interface ValidationIssue {
   type: string;
   input?: unknown;
   ctx?: Record<string, unknown>;
+}
+
+export interface MoveInput {
+  /** The customer the identity goes to. */
+  customer_id: string;
+  /** Keep verified, verified_via and role_override; by default it arrives unverified, without a role. */
+  keep_verification?: boolean;
+}
+
+/** What a merge would do (dry run): nothing is written. */
+export interface MergePreview {
+  target: Customer;
+  source: Customer;
+  /** The target as the merge would leave it. */
+  result: Customer;
+  identities_to_move: Identity[];
+}
+
+export interface MergeResult {
+  merge_id: string;
+  target: Customer;
+  moved_identity_ids: string[];
+  merged_at: string;
+}
+
+export interface Merge {
+  merge_id: string;
+  target_customer_id: string;
+  source_customer_id: string;
+  merged_at: string;
+  undone_at: string | null;
+}
+
+export interface UndoResult {
+  /** The source customer, back with its own id, email, name, metadata and created_at. */
+  source: Customer;
+  moved_back_identity_ids: string[];
+}
+
+/** Who has a channel identity already (in a 409 because of it). */
+export interface ConflictWith {
+  customer_id: string;
+  identity_id: string;
 }

@@ -116,7 +116,14 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
         url: `/v1/customers/lookup/identity?channel=whatsapp&external_id=${encodeURIComponent(phone)}`,
         headers: t.admin,
       })
-    ).json<{ verified: boolean; role_override: string | null }>();
+    ).json<{
+      verified: boolean;
+      role_override: string | null;
+      verified_via: string | null;
+      identity_id: string;
+      customer_id: string;
+      external_id: string;
+    }>();
 
   it('answers the subscription handshake only with the right token', async () => {
     const ok = await t.app.inject({
@@ -182,7 +189,7 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
     expect(platform.take()).toEqual([]);
   });
 
-  it('changes nothing for a sender without a phone number, and tells them why', async () => {
+  it('changes nothing for a sender with an unknown user id and no phone number, and answers that id', async () => {
     const { code } = await unverifiedIdentity('+16505550002');
     platform.take();
     const response = await post(textWebhook({ from_user_id: 'US.13491208655302741918' }, `claim ${code}`));
@@ -191,7 +198,117 @@ describe.each(DIALECTS)('WhatsApp webhook on $name', (dialect) => {
     const [call] = platform.take();
     expect(call?.body).toMatchObject({ recipient: 'US.13491208655302741918' });
     expect(call?.body.to).toBeUndefined();
-    expect(textOf(call)).toMatch(/phone number/);
+    expect(textOf(call)).toMatch(/didn't work/);
+  });
+
+  it('tells a sender with neither a phone number nor a valid user id why nothing happened', async () => {
+    platform.take();
+    const response = await post(textWebhook({ from_user_id: 'not-a-bsuid' }, 'claim ABCDEF'));
+    expect(response.statusCode).toBe(200);
+    expect(textOf(platform.take()[0])).toMatch(/phone number/);
+  });
+
+  it('redeems a claim from a user id alone for the identity that has it as external id', async () => {
+    const userId = `US.${Date.now()}${messageNo}`;
+    const { code } = await unverifiedIdentity(userId.toLowerCase());
+    platform.take();
+    await post(textWebhook({ from_user_id: userId }, `claim ${code}`));
+    expect(await lookup(userId)).toMatchObject({ verified: true, role_override: 'owner', verified_via: 'claim_code' });
+    expect(textOf(platform.take()[0])).toMatch(/^You're verified/);
+  });
+
+  it('learns the user id of a number from a message that carries both (alias, verified by the platform, audited), then redeems from the user id alone', async () => {
+    const userId = `US.${Date.now()}${messageNo}1`;
+    const { customer, identity, code } = await unverifiedIdentity('+16505550003');
+    platform.take();
+    await post(textWebhook({ from: '16505550003', from_user_id: userId }, 'Hello!'));
+    expect(platform.take()).toEqual([]);
+    const byUserId = await lookup(userId);
+    expect(byUserId).toMatchObject({
+      identity_id: identity.id,
+      external_id: '+16505550003',
+      verified: true,
+      verified_via: 'platform',
+    });
+
+    const audit = await t.app.inject({ url: `/v1/audit?identity_id=${identity.id}`, headers: t.admin });
+    const events = audit.json<{
+      items: { action: string; actor: string; source?: string; after: { aliases: string[] } }[];
+    }>().items;
+    const added = events.find((e) => e.action === 'identity.alias_added');
+    expect(added).toMatchObject({ actor: 'whatsapp-webhook', source: 'platform', after: { aliases: [userId] } });
+    expect(events.find((e) => e.action === 'identity.verified')).toMatchObject({ source: 'platform' });
+
+    // Redelivered: nothing more happens.
+    await post(textWebhook({ from: '16505550003', from_user_id: userId }, 'Hello!'));
+    const again = await t.app.inject({ url: `/v1/audit?identity_id=${identity.id}`, headers: t.admin });
+    expect(again.json<{ items: unknown[] }>().items).toHaveLength(events.length);
+
+    // Later the number is hidden: the claim from the user id alone still finds the identity.
+    await post(textWebhook({ from_user_id: userId }, `claim ${code}`));
+    expect(await lookup(userId)).toMatchObject({ verified: true, role_override: 'owner', verified_via: 'claim_code' });
+    expect(customer.id).toBe(byUserId.customer_id);
+  });
+
+  it("re-keys an identity on Meta's user_changed_number and user_changed_user_id notices", async () => {
+    const { identity } = await unverifiedIdentity('+16505550004');
+    const oldUserId = `US.${Date.now()}${messageNo}2`;
+    const newUserId = `US.${Date.now()}${messageNo}3`;
+    await post(textWebhook({ from: '16505550004', from_user_id: oldUserId }, 'hi'));
+    // Shapes of Meta's "System messages webhook reference": no contacts array.
+    const system = (message: Record<string, unknown>) => ({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550783881', phone_number_id: PHONE_NUMBER_ID },
+                messages: [{ id: `wamid.system${++messageNo}`, timestamp: '1739321024', type: 'system', ...message }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const changedNumber = await post(
+      system({
+        from: '16505550004',
+        system: {
+          body: 'User Sheena Nelson changed from 16505550004 to 12195555358',
+          wa_id: '12195555358',
+          type: 'user_changed_number',
+        },
+      }),
+    );
+    expect(changedNumber.statusCode).toBe(200);
+    expect(await lookup('+12195555358')).toMatchObject({ identity_id: identity.id, external_id: '+12195555358' });
+    const old = await t.app.inject({
+      url: '/v1/customers/lookup/identity?channel=whatsapp&external_id=%2B16505550004',
+      headers: t.admin,
+    });
+    expect(old.statusCode).toBe(404);
+
+    await post(
+      system({
+        from_user_id: oldUserId,
+        system: {
+          body: `User Sheena Nelson changed from ${oldUserId} to ${newUserId}`,
+          user_id: newUserId,
+          previous_user_id: oldUserId,
+          type: 'user_changed_user_id',
+        },
+      }),
+    );
+    expect(await lookup(newUserId)).toMatchObject({ identity_id: identity.id });
+    const list = await t.app.inject({
+      url: `/v1/customers/${(await lookup(newUserId)).customer_id}/identities`,
+      headers: t.admin,
+    });
+    expect(list.json()[0]).toMatchObject({ external_id: '+12195555358', aliases: [newUserId] });
   });
 
   it('acknowledges and ignores statuses and unrelated messages', async () => {

@@ -4,6 +4,7 @@ import {
   AuthError,
   ConflictError,
   createIdentityClient,
+  GoneError,
   type IdentityClient,
   IdentityServiceError,
   InvalidClaimError,
@@ -53,6 +54,7 @@ describe.each(DIALECTS)('the TypeScript client against a running server on $name
       identity_id: identity.id,
       role_override: null,
       verified: false,
+      verified_via: null,
     });
     expect(await runtime.lookupIdentity({ channel: 'telegram', external_id: '99999' })).toBeNull();
 
@@ -70,6 +72,54 @@ describe.each(DIALECTS)('the TypeScript client against a running server on $name
     expect(await runtime.lookupIdentity({ channel: 'telegram', external_id: '12345' })).toBeNull();
     expect(await admin.deleteCustomer(customer.id)).toBeUndefined();
     await expect(runtime.getCustomer(customer.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('adds and removes aliases, moves an identity, merges with a preview and undoes it', async () => {
+    const steve = await admin.createCustomer({ email: 'steve.twice@acme.com', name: null });
+    const dup = await admin.createCustomer({ email: 'steve.dup@acme.com', name: 'Steve', metadata: { crm: 'c-9' } });
+    const phone = await admin.createIdentity(dup.id, { channel: 'whatsapp', external_id: '+16505557001' });
+    const withAlias = await admin.addAlias(dup.id, phone.id, 'us.13491208655302741918');
+    expect(withAlias.aliases).toEqual(['US.13491208655302741918']);
+    expect(await runtime.lookupIdentity({ channel: 'whatsapp', external_id: 'US.13491208655302741918' })).toMatchObject(
+      {
+        identity_id: phone.id,
+        external_id: '+16505557001',
+        verified_via: null,
+      },
+    );
+    const other = await admin.createIdentity(steve.id, { channel: 'whatsapp', external_id: '+16505557002' });
+    const taken = await admin.addAlias(steve.id, other.id, 'US.13491208655302741918').catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(ConflictError);
+    expect((taken as ConflictError).conflict).toEqual({ customer_id: dup.id, identity_id: phone.id });
+
+    const moved = await admin.move(steve.id, other.id, { customer_id: dup.id });
+    expect(moved).toMatchObject({ id: other.id, customer_id: dup.id, verified_via: null });
+    const back = await admin.move(dup.id, other.id, { customer_id: steve.id, keep_verification: true });
+    expect(back.customer_id).toBe(steve.id);
+
+    const preview = await admin.merge(steve.id, { sourceCustomerId: dup.id, dryRun: true });
+    expect(preview.result).toMatchObject({ id: steve.id, name: 'Steve', metadata: { crm: 'c-9' } });
+    expect(preview.identities_to_move.map((i) => i.id)).toEqual([phone.id]);
+    const merged = await admin.merge(steve.id, { sourceCustomerId: dup.id });
+    expect(merged.moved_identity_ids).toEqual([phone.id]);
+    const gone = await runtime.getCustomer(dup.id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(GoneError);
+    expect(gone).toMatchObject({ status: 410, mergedInto: steve.id });
+    expect(await admin.listMerges({ customerId: dup.id })).toEqual([
+      {
+        merge_id: merged.merge_id,
+        target_customer_id: steve.id,
+        source_customer_id: dup.id,
+        merged_at: merged.merged_at,
+        undone_at: null,
+      },
+    ]);
+    const undone = await admin.undoMerge(merged.merge_id);
+    expect(undone.source).toMatchObject({ id: dup.id, email: 'steve.dup@acme.com', created_at: dup.created_at });
+    expect(undone.moved_back_identity_ids).toEqual([phone.id]);
+    await expect(admin.undoMerge(merged.merge_id)).rejects.toBeInstanceOf(ConflictError);
+    await admin.removeAlias(dup.id, phone.id, 'US.13491208655302741918');
+    expect(await runtime.lookupIdentity({ channel: 'whatsapp', external_id: 'US.13491208655302741918' })).toBeNull();
   });
 
   it('raises typed errors carrying the status and the detail', async () => {

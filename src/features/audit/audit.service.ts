@@ -15,10 +15,12 @@ export interface AuditEvent {
   identity_id: string | null;
   before: unknown;
   after: unknown;
+  /** 'platform' when a chat platform's signed message made the change; absent otherwise. */
+  source?: string;
 }
 
 const toAuditEvent = (row: AuditEventRow): AuditEvent => {
-  const changes = JSON.parse(row.changes) as { before: unknown; after: unknown };
+  const changes = JSON.parse(row.changes) as { before: unknown; after: unknown; source?: string };
   return {
     id: row.id,
     at: row.at,
@@ -29,6 +31,7 @@ const toAuditEvent = (row: AuditEventRow): AuditEvent => {
     identity_id: row.identity_id,
     before: changes.before,
     after: changes.after,
+    ...(changes.source ? { source: changes.source } : {}),
   };
 };
 

@@ -17,6 +17,8 @@ export interface AuditEntry {
    * webhook subscription wants their events.
    */
   created?: () => { customers: unknown[]; identities: unknown[] };
+  /** Who vouched for the change when it is not the actor's own word: 'platform' (a chat platform's signed message). */
+  source?: string | undefined;
 }
 
 /** What a committed change makes stale; caches subscribe to it. */

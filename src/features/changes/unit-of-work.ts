@@ -61,7 +61,11 @@ export function createUnitOfWork(deps: {
             action: entry.action,
             customer_id: entry.customerId ?? null,
             identity_id: entry.identityId ?? null,
-            changes: JSON.stringify({ before: entry.before ?? null, after: entry.after ?? null }),
+            changes: JSON.stringify({
+              before: entry.before ?? null,
+              after: entry.after ?? null,
+              ...(entry.source ? { source: entry.source } : {}),
+            }),
           });
           if (deps.outbox) events += await deps.outbox.record(trx, entry, at);
         },

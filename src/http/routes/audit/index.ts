@@ -13,6 +13,9 @@ const AuditEventSchema = Type.Object(
     identity_id: Nullable(Uuid()),
     before: Type.Unknown(),
     after: Type.Unknown(),
+    source: Type.Optional(
+      Type.String({ description: "'platform' when a chat platform's signed message made the change" }),
+    ),
   },
   { $id: 'AuditEvent' },
 );

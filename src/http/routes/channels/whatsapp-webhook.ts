@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../../config.js';
+import { webhookActor } from '../../../features/channels/redeem-from-chat.js';
 import { safeEqual, verifyMetaSignature } from '../../../features/channels/signatures.js';
 import { handleWhatsAppText } from '../../../features/channels/whatsapp-handler.js';
-import { textMessagesOf } from '../../../features/channels/whatsapp-webhook.js';
+import { platformNoticesOf, textMessagesOf } from '../../../features/channels/whatsapp-webhook.js';
 import { forbidden, unauthorized } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
@@ -52,7 +53,7 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
       tags: ['Channels'],
       summary: 'WhatsApp Webhook',
       description:
-        "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164) and is answered through the Graph API; everything else is acknowledged and ignored.",
+        "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164), or without one for the identity that has the sender's business-scoped user id (BSUID) as external id or alias, and is answered through the Graph API. A message that carries both the number and the BSUID adds the BSUID as an alias of the identities linked by that number (and verifies them, verified_via platform); system messages user_changed_number and user_changed_user_id re-key the identity. Everything else is acknowledged and ignored.",
       response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401) },
     },
     handler: async (request, reply) => {
@@ -67,6 +68,23 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
         payload = JSON.parse(rawBody.toString('utf8'));
       } catch {
         return { ok: true };
+      }
+      // What the signed message vouches for first: a user id that goes with a phone number becomes
+      // an alias (so that a later claim from the user id alone is found), identifiers that changed
+      // are re-keyed. Never a reason to refuse the webhook: Meta would redeliver it.
+      const notices = platformNoticesOf(payload);
+      const actor = webhookActor('whatsapp');
+      try {
+        for (const change of notices.changes) {
+          await app.services.platformKeys.rekey(actor, 'whatsapp', change.from, change.to);
+        }
+        for (const pair of notices.pairs) {
+          const outcome = await app.services.platformKeys.learnUserId(actor, 'whatsapp', pair.phone, pair.userId);
+          if (outcome.conflicts > 0)
+            request.log.warn({ conflicts: outcome.conflicts }, 'whatsapp user id linked elsewhere');
+        }
+      } catch (error) {
+        request.log.warn({ err: error }, 'could not record what the WhatsApp webhook vouched for');
       }
       // One after the other, so that two messages of one sender never race for one code.
       for (const message of textMessagesOf(payload)) {
