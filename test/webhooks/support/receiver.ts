@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 
 export interface Received {
+  /** The request's path and query, which tells subscriptions to one receiver apart. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   /** The body parsed. */
@@ -29,7 +31,12 @@ export async function startReceiver(answer: (received: Received, index: number) 
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const entry: Received = { headers: request.headers, body, event: JSON.parse(body) as Received['event'] };
+      const entry: Received = {
+        path: request.url ?? '',
+        headers: request.headers,
+        body,
+        event: JSON.parse(body) as Received['event'],
+      };
       const index = received.push(entry) - 1;
       for (const waiter of [...waiters]) {
         if (received.length >= waiter.count) {
