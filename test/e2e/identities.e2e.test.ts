@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakePlatform } from '../channels/fake-platform.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { type Browser, launchBrowser, screenshot } from './helpers/browser.js';
 import { E2E_ADMIN_KEY, type RunningServer, startServer } from './helpers/server.js';
@@ -19,6 +21,40 @@ interface IdentityBody {
 }
 
 const BSUID = 'US.13491208655302741918';
+const WHATSAPP_APP_SECRET = 'e2e-whatsapp-app-secret';
+const PEGGY_USER_ID = 'US.20260000000000000001';
+
+/** A WhatsApp text message from Peggy as Meta sends it: her number and her user id (BSUID) together. */
+function whatsappMessage() {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+              contacts: [{ profile: { name: 'Peggy' }, wa_id: '16505550003', user_id: PEGGY_USER_ID }],
+              messages: [
+                {
+                  from: '16505550003',
+                  from_user_id: PEGGY_USER_ID,
+                  id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA1',
+                  timestamp: '1749416383',
+                  type: 'text',
+                  text: { body: 'Hello!' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
 
 /** Identities that change, in the browser: how proven, aliases, moving, merging and undoing it. */
 describe.each(DIALECTS)('identities that change in the dashboard on $name', (dialect) => {
@@ -31,6 +67,7 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
   let natasha: Created;
   let telegram: Created;
   let natashaIdentities: string[] = [];
+  const graphApi = new FakePlatform();
 
   const row = (label: string) => page.locator('tr', { has: page.getByRole('button', { name: `Unlink ${label}` }) });
   const openCustomer = async (id: string, name: string) => {
@@ -43,7 +80,13 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
     server.api('GET', `/v1/customers/lookup/identity?channel=${channel}&external_id=${encodeURIComponent(externalId)}`);
 
   beforeAll(async () => {
-    server = await startServer(dialect);
+    await graphApi.start();
+    server = await startServer(dialect, {
+      WHATSAPP_VERIFY_TOKEN: 'e2e-verify-token',
+      WHATSAPP_APP_SECRET,
+      WHATSAPP_ACCESS_TOKEN: 'e2e-access-token',
+      WHATSAPP_API_BASE: `${graphApi.baseUrl}/v21.0`,
+    });
     const customer = async (email: string, name: string, metadata: Record<string, unknown> = {}) =>
       (await server.api('POST', '/v1/customers', { email, name, metadata })).body as Created;
     steve = await customer('steve@acme.com', 'Steve Rogers', { plan: 'pro' });
@@ -79,6 +122,7 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
       (await link(natasha.id, { channel: 'email', external_id: 'Natasha@Shield.example' })).id,
     ];
     await link(peggy.id, { channel: 'telegram', external_id: '555' });
+    await link(peggy.id, { channel: 'whatsapp', external_id: '+16505550003' });
 
     browser = await launchBrowser();
     page = browser.page;
@@ -91,6 +135,7 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await graphApi.stop();
   });
 
   it('shows how each link was proven', async () => {
@@ -112,7 +157,29 @@ describe.each(DIALECTS)('identities that change in the dashboard on $name', (dia
     expect(slack).toMatchObject({ verified: true, verified_via: 'operator' });
   });
 
+  it('shows a link the chat platform vouched for, with the user id it learnt as an alias', async () => {
+    const raw = JSON.stringify(whatsappMessage());
+    const signature = `sha256=${createHmac('sha256', WHATSAPP_APP_SECRET).update(raw).digest('hex')}`;
+    const delivered = await fetch(`${server.baseUrl}/v1/channels/whatsapp/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+      body: raw,
+    });
+    expect(delivered.status).toBe(200);
+
+    await openCustomer(peggy.id, 'Peggy Carter');
+    const proof = row('whatsapp +16505550003').locator('[data-verified-via]');
+    await proof.waitFor();
+    expect(await proof.getAttribute('data-verified-via')).toBe('platform');
+    expect(await proof.textContent()).toBe('Proven by Platform');
+    await page.getByRole('list', { name: 'Aliases of whatsapp +16505550003' }).getByText(PEGGY_USER_ID).waitFor();
+    // The history says who acted and that the platform vouched for it.
+    const added = page.getByRole('region', { name: 'History' }).locator('li', { hasText: 'Alias added' });
+    expect((await added.textContent()) ?? '').toContain('vouched for by the platform');
+  });
+
   it('adds an alias under the external id, which lookups then answer', async () => {
+    await openCustomer(steve.id, 'Steve Rogers');
     await page.getByRole('button', { name: 'Add alias to whatsapp +14155552671' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add an alias to whatsapp +14155552671' });
     await dialog.getByText('WhatsApp user id (BSUID)').waitFor();

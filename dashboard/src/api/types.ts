@@ -2,26 +2,20 @@
 export type {
   ClaimCode,
   Customer,
+  Identity,
   Json,
+  Merge,
+  MergePreview,
+  MergeResult,
   Metadata as JsonObject,
   Page,
   ServiceInfo,
+  UndoResult,
   ValidationIssue as ValidationItem,
+  VerifiedVia,
 } from '../../../src/client/types.js';
 
-import type { Identity as ClientIdentity, Customer, Json } from '../../../src/client/types.js';
-
-/** How a link was proven (CONTRACT.md, "Identities that change"); null while unverified. */
-export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
-
-/**
- * An identity, with the fields "Identities that change" adds. Optional here so that the
- * dashboard keeps working against a server without them (it then shows no badge and no aliases).
- */
-export type Identity = ClientIdentity & {
-  verified_via?: VerifiedVia | null;
-  aliases?: string[];
-};
+import type { Json } from '../../../src/client/types.js';
 
 /** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {
@@ -34,6 +28,8 @@ export interface AuditEvent {
   identity_id: string | null;
   before: Json;
   after: Json;
+  /** 'platform' when a chat platform's signed message made the change. */
+  source?: string;
 }
 
 export type Scope = 'admin' | 'runtime';
@@ -94,32 +90,4 @@ export interface Delivery {
   at: string;
   /** Where the event's delivery stands now (a field beyond the contract's; absent on older servers). */
   delivery_status?: 'pending' | 'delivered' | 'failed' | null;
-}
-
-export interface MergePreview {
-  target: Customer;
-  source: Customer;
-  /** The target as it would be after the merge. */
-  result: Customer;
-  identities_to_move: Identity[];
-}
-
-export interface MergeResult {
-  merge_id: string;
-  target: Customer;
-  moved_identity_ids: string[];
-  merged_at: string;
-}
-
-export interface Merge {
-  merge_id: string;
-  target_customer_id: string;
-  source_customer_id: string;
-  merged_at: string;
-  undone_at: string | null;
-}
-
-export interface UndoResult {
-  source: Customer;
-  moved_back_identity_ids: string[];
 }

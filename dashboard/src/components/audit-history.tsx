@@ -70,7 +70,9 @@ export function AuditHistory({ customerId, version, merges, onUndo }: AuditHisto
               <div class="timeline__head">
                 <strong>{actionLabel(event.action)}</strong>
                 <span class="muted small">
-                  by {event.actor} · <time dateTime={event.at}>{formatTime(event.at)}</time>
+                  by {event.actor}
+                  {event.source === 'platform' ? ', vouched for by the platform' : ''} ·{' '}
+                  <time dateTime={event.at}>{formatTime(event.at)}</time>
                 </span>
               </div>
               {changes(event).map((line) => (

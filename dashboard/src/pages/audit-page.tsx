@@ -313,7 +313,10 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
                     <strong>{actionLabel(event.action)}</strong>
                     <code class="audit__action">{event.action}</code>
                   </td>
-                  <td data-label="Actor">{event.actor}</td>
+                  <td data-label="Actor">
+                    {event.actor}
+                    {event.source === 'platform' ? <span class="muted small"> (platform)</span> : null}
+                  </td>
                   <td data-label="Customer">
                     {event.customer_id ? (
                       <Link href={`/customers/${event.customer_id}`} title={event.customer_id}>
