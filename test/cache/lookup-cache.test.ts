@@ -292,6 +292,46 @@ describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('two replicas on on
     expect((await lookup(b, externalId)).body.customer_id).toBe(customer.id);
   });
 
+  it('a merge of many identities and a move through A reach B: one notice, a reset when too big for NOTIFY', async () => {
+    const target = await createCustomer(a);
+    const source = await createCustomer(a);
+    const ids: string[] = [];
+    // Enough keys that their names pass PostgreSQL's NOTIFY limit: the notice becomes a reset.
+    for (let i = 0; i < 350; i++) ids.push(telegramId());
+    for (const externalId of ids) await createIdentity(a, source.id, { channel: 'telegram', external_id: externalId });
+    for (const externalId of [ids[0], ids[349]] as string[]) await warm(b, externalId);
+    const merged = await a.inject({
+      method: 'POST',
+      url: `/v1/customers/${target.id}/merge`,
+      headers: admin,
+      payload: { source_customer_id: source.id },
+    });
+    expect(merged.statusCode).toBe(200);
+    for (const externalId of [ids[0], ids[349]] as string[]) {
+      await within(1_000, async () => (await lookup(b, externalId)).body.customer_id === target.id);
+    }
+
+    const alias = `alias-${telegramId()}`;
+    const other = await createCustomer(a);
+    const identity = await createIdentity(a, other.id, { channel: 'discord', external_id: `own-${alias}` });
+    await a.inject({
+      method: 'POST',
+      url: `/v1/customers/${other.id}/identities/${identity.id}/aliases`,
+      headers: admin,
+      payload: { external_id: alias },
+    });
+    const byAlias = () =>
+      b.inject({ url: `/v1/customers/lookup/identity?channel=discord&external_id=${alias}`, headers: admin });
+    await within(1_000, async () => (await byAlias()).json().customer_id === other.id);
+    await a.inject({
+      method: 'POST',
+      url: `/v1/customers/${other.id}/identities/${identity.id}/move`,
+      headers: admin,
+      payload: { customer_id: target.id },
+    });
+    await within(1_000, async () => (await byAlias()).json().customer_id === target.id);
+  });
+
   it('B does not see the change without the notification (the cache really holds it)', async () => {
     // The control: a change B is never told about (written behind the service's back) stays
     // invisible on B while its cache holds the entry, so the tests above prove the NOTIFY path.

@@ -70,11 +70,17 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
       metadata: { plan: 'pro', tags: ['a', 'b'], nested: { deep: true } },
     });
     const tg = await createIdentity(source.app, steve.id, { channel: 'telegram', external_id: '12345' });
-    await createIdentity(source.app, steve.id, {
+    const wa = await createIdentity(source.app, steve.id, {
       channel: 'whatsapp',
       external_id: '+1 (415) 555-2671',
       display_name: 'Steve W',
       metadata: { source: 'import-test' },
+    });
+    await source.app.inject({
+      method: 'POST',
+      url: `/v1/customers/${steve.id}/identities/${wa.id}/aliases`,
+      headers: source.admin,
+      payload: { external_id: 'US.13491208655302741918' },
     });
     await createIdentity(source.app, steve.id, { channel: 'slack', external_id: 'u024be7lh', instance_id: instance });
     await source.app.inject({
@@ -91,7 +97,17 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     const exported = JSON.parse(lines[0] as string);
     expect(exported).toMatchObject({ id: steve.id, email: 'steve@acme.com', metadata: { plan: 'pro' } });
     expect(exported.identities).toHaveLength(3);
-    expect(exported.identities[0]).toMatchObject({ id: tg.id, verified: true, role_override: 'owner' });
+    expect(exported.identities[0]).toMatchObject({
+      id: tg.id,
+      verified: true,
+      verified_via: 'operator',
+      role_override: 'owner',
+    });
+    expect(exported.identities[1]).toMatchObject({
+      id: wa.id,
+      verified_via: null,
+      aliases: ['US.13491208655302741918'],
+    });
 
     const summary = await importFile(target.app.services, file('export.jsonl', lines), { quiet: true });
     expect(summary).toMatchObject({ customers: 2, identities: 3, skipped: 0 });
@@ -104,6 +120,10 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
       body: { customer_id: steve.id, identity_id: tg.id, verified: true, customer_email: 'steve@acme.com' },
     });
     expect((await lookup(target.app, 'whatsapp', '+14155552671')).status).toBe(200);
+    expect(await lookup(target.app, 'whatsapp', 'us.13491208655302741918')).toMatchObject({
+      status: 200,
+      body: { identity_id: wa.id, external_id: '+14155552671' },
+    });
     expect((await lookup(target.app, 'slack', 'U024BE7LH', instance)).status).toBe(200);
     expect((await lookup(target.app, 'slack', 'U024BE7LH')).status).toBe(404);
 
@@ -112,6 +132,36 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     const events = audit.json<{ items: { action: string; actor: string; after: Record<string, unknown> }[] }>().items;
     expect(events.map((e) => e.action)).toEqual(['customers.imported']);
     expect(events[0]).toMatchObject({ actor: 'cli', after: { customers: 2, identities: 3, lines: [1, 2] } });
+  });
+
+  it('carries verified_via, and refuses an alias that someone has already or a via without verification', async () => {
+    const owner = await createCustomer(target.app, { email: 'has-alias@example.com' });
+    const linked = await createIdentity(target.app, owner.id, { channel: 'whatsapp', external_id: '+16505558001' });
+    await target.app.inject({
+      method: 'POST',
+      url: `/v1/customers/${owner.id}/identities/${linked.id}/aliases`,
+      headers: target.admin,
+      payload: { external_id: 'GB.998877' },
+    });
+    const line = (email: string, identities: unknown[]) => JSON.stringify({ email, identities });
+    const path = file('via.jsonl', [
+      line('via-claim@example.com', [
+        { channel: 'telegram', external_id: '880001', verified: true, verified_via: 'claim_code', aliases: [] },
+      ]), // 1
+      line('alias-thief@example.com', [{ channel: 'whatsapp', external_id: '+16505558002', aliases: ['gb.998877'] }]), // 2
+      line('id-thief@example.com', [{ channel: 'whatsapp', external_id: 'GB.998877' }]), // 3
+      line('via-only@example.com', [{ channel: 'telegram', external_id: '880004', verified_via: 'platform' }]), // 4
+      line('bad-alias@example.com', [{ channel: 'whatsapp', external_id: '+16505558005', aliases: ['nope'] }]), // 5
+    ]);
+    const summary = await importFile(target.app.services, path, { quiet: true });
+    expect(summary).toMatchObject({ customers: 1, skipped: 4 });
+    expect(summary.badLines.map((b) => b.line).sort()).toEqual([2, 3, 4, 5]);
+    expect(summary.badLines.find((b) => b.line === 2)?.message).toMatch(/already linked/);
+    expect(summary.badLines.find((b) => b.line === 4)?.message).toMatch(/verified_via/);
+    expect(await lookup(target.app, 'telegram', '880001')).toMatchObject({
+      body: { verified: true, verified_via: 'claim_code' },
+    });
+    expect((await lookup(target.app, 'whatsapp', 'GB.998877')).body.identity_id).toBe(linked.id);
   });
 
   it('reports bad lines with their numbers, skips them whole, and imports every other line', async () => {

@@ -110,3 +110,24 @@ describe('claim codes', () => {
     );
   });
 });
+
+describe("WhatsApp's business-scoped user ids", () => {
+  it.each([
+    ['us.13491208655302741918', 'US.13491208655302741918'],
+    [' US.ENT.11815799212886844830 ', 'US.ENT.11815799212886844830'],
+    ['br.AbC123', 'BR.AbC123'],
+  ])('keeps %j as given, country prefix uppercased: %j', (raw, want) => {
+    expect(normalizeExternalId('whatsapp', raw, ['body', 'external_id'])).toBe(want);
+  });
+
+  it.each(['US.', 'USA.123', 'U.123', 'US.abc-def', `US.${'1'.repeat(129)}`])(
+    'refuses %j (neither a BSUID nor a phone number)',
+    (raw) => {
+      expect(() => normalizeExternalId('whatsapp', raw, ['body', 'external_id'])).toThrow(FieldError);
+    },
+  );
+
+  it('is a BSUID on whatsapp only: on sms it must still be a phone number', () => {
+    expect(() => normalizeExternalId('sms', 'US.123', ['body', 'external_id'])).toThrow(FieldError);
+  });
+});

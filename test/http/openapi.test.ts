@@ -18,7 +18,7 @@ interface Document {
 const CONTRACT: [string, string, string, string[]][] = [
   ['post', '/v1/customers', '201', ['401', '403', '409', '422']],
   ['get', '/v1/customers', '200', ['401', '422']],
-  ['get', '/v1/customers/{customer_id}', '200', ['401', '404', '422']],
+  ['get', '/v1/customers/{customer_id}', '200', ['401', '404', '410', '422']],
   ['patch', '/v1/customers/{customer_id}', '200', ['401', '403', '404', '422']],
   ['delete', '/v1/customers/{customer_id}', '204', ['401', '403', '404', '422']],
   ['get', '/v1/customers/lookup/identity', '200', ['401', '404', '422']],
@@ -28,6 +28,12 @@ const CONTRACT: [string, string, string, string[]][] = [
   ['delete', '/v1/customers/{customer_id}/identities/{identity_id}', '204', ['401', '403', '404', '422']],
   ['post', '/v1/customers/{customer_id}/identities/{identity_id}/claim-code', '201', ['401', '403', '404', '409']],
   ['post', '/v1/customers/identities/claim', '200', ['400', '401', '422']],
+  ['post', '/v1/customers/{customer_id}/identities/{identity_id}/aliases', '201', ['401', '403', '404', '409', '422']],
+  ['delete', '/v1/customers/{customer_id}/identities/{identity_id}/aliases/{external_id}', '204', ['401', '404']],
+  ['post', '/v1/customers/{customer_id}/identities/{identity_id}/move', '200', ['401', '403', '404', '409', '422']],
+  ['post', '/v1/customers/{customer_id}/merge', '200', ['401', '403', '404', '409', '410', '422']],
+  ['get', '/v1/merges', '200', ['401', '403', '422']],
+  ['post', '/v1/merges/{merge_id}/undo', '200', ['401', '403', '404', '409']],
   ['post', '/v1/api-keys', '201', ['401', '403', '422']],
   ['get', '/v1/api-keys', '200', ['401', '403']],
   ['delete', '/v1/api-keys/{key_id}', '204', ['401', '403', '404']],
@@ -64,6 +70,16 @@ describe.each(DIALECTS)('OpenAPI, docs and health on $name', (dialect) => {
     } else {
       expect(operation?.security).toBeUndefined();
     }
+  });
+
+  it('documents who has a conflicting identity (409), where a merged customer went (410), and verified_via', () => {
+    const text = JSON.stringify(doc);
+    const create = doc.paths['/v1/customers/{customer_id}/identities']?.post;
+    expect(JSON.stringify(create?.responses['409'])).toContain('with whom');
+    expect(JSON.stringify(doc.paths['/v1/customers/{customer_id}']?.get?.responses['410'])).toContain('merged into');
+    expect(text).toContain('merged_into');
+    expect(text).toContain('"identity_id"');
+    expect(JSON.stringify(doc.paths['/v1/customers/lookup/identity']?.get?.responses['200'])).toContain('verified_via');
   });
 
   it('describes path, query and body parameters from the route schemas', () => {

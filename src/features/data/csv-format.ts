@@ -19,6 +19,8 @@ export const CSV_COLUMNS = [
   'role_override',
   'verified',
   'verified_at',
+  'verified_via',
+  'aliases',
   'identity_metadata',
   'identity_created_at',
   'identity_updated_at',
@@ -128,6 +130,9 @@ export function rowsToRecord(rows: CsvRow[]): Record<string, unknown> {
     set(identity, 'role_override', row.role_override);
     if (row.verified) identity.verified = parseBoolean(row.verified);
     set(identity, 'verified_at', row.verified_at);
+    set(identity, 'verified_via', row.verified_via);
+    // Aliases are external ids of one channel, which hold no spaces: one cell, space-separated.
+    if (row.aliases?.trim()) identity.aliases = row.aliases.trim().split(/\s+/);
     setJson(identity, 'metadata', row.identity_metadata, 'identity_metadata');
     set(identity, 'created_at', row.identity_created_at);
     set(identity, 'updated_at', row.identity_updated_at);

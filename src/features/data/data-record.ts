@@ -27,6 +27,13 @@ export const IdentityRecord = Type.Object({
   role_override: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
   verified: Type.Optional(Type.Boolean()),
   verified_at: Type.Optional(Nullable(Time())),
+  verified_via: Type.Optional(
+    Type.Unsafe<'operator' | 'claim_code' | 'platform' | null>({
+      type: ['string', 'null'],
+      enum: ['operator', 'claim_code', 'platform', null],
+    }),
+  ),
+  aliases: Type.Optional(Type.Array(ExternalIdField(), { maxItems: 100 })),
   metadata: Type.Optional(Metadata()),
   created_at: Type.Optional(Time()),
   updated_at: Type.Optional(Time()),
@@ -50,6 +57,17 @@ export interface PreparedCustomer {
   givenIds: boolean;
   customer: NewCustomerRow & { id: string; email: string };
   identities: (NewIdentityRow & { id: string; channel: string; external_id: string; instance_id: string | null })[];
+  /** The identities' aliases, as identity_keys rows. */
+  aliases: PreparedAlias[];
+}
+
+export interface PreparedAlias {
+  identity_id: string;
+  channel: string;
+  external_id: string;
+  /** The identity's instance_id, '' when unscoped. */
+  scope: string;
+  created_at: string;
 }
 
 /** A line that cannot be imported; the message names the field, as the API's 422 would. */
@@ -101,6 +119,7 @@ export function createRecordPreparer(now: () => string) {
       updated_at: timestamp(input.updated_at, 'updated_at', createdAt),
     };
     const seen = new Map<string, number>();
+    const aliases: PreparedAlias[] = [];
     const identities = (input.identities ?? []).map((identity, i) => {
       try {
         const channel = normalizeChannel(identity.channel, ['identities', i, 'channel']);
@@ -118,8 +137,23 @@ export function createRecordPreparer(now: () => string) {
           throw new RecordError(`identities.${i}: verified is false but verified_at is set`);
         }
         if (identity.verified === true && !verifiedAt) verifiedAt = created;
+        const via = identity.verified_via ?? null;
+        if (via !== null && !verifiedAt) {
+          throw new RecordError(`identities.${i}: verified_via is set but the identity is not verified`);
+        }
+        const id = identity.id ?? uuidV7();
+        for (const [j, raw] of (identity.aliases ?? []).entries()) {
+          const alias = normalizeExternalId(channel, raw, ['identities', i, 'aliases', j]);
+          const aliasKey = identityKey(channel, alias, instanceId);
+          const other = seen.get(aliasKey);
+          if (other !== undefined) {
+            throw new RecordError(`identities.${i}.aliases.${j}: the same channel identity as identities.${other}`);
+          }
+          seen.set(aliasKey, i);
+          aliases.push({ identity_id: id, channel, external_id: alias, scope: instanceId ?? '', created_at: created });
+        }
         return {
-          id: identity.id ?? uuidV7(),
+          id,
           customer_id: customer.id,
           channel,
           external_id: externalId,
@@ -127,6 +161,7 @@ export function createRecordPreparer(now: () => string) {
           display_name: identity.display_name ?? null,
           role_override: identity.role_override ?? null,
           verified_at: verifiedAt || null,
+          verified_via: verifiedAt ? (via ?? 'operator') : null,
           metadata: JSON.stringify(identity.metadata ?? {}),
           created_at: created,
           updated_at: timestamp(identity.updated_at, `identities.${i}.updated_at`, created),
@@ -137,7 +172,7 @@ export function createRecordPreparer(now: () => string) {
       }
     });
     const givenIds = input.id !== undefined || (input.identities ?? []).some((identity) => identity.id !== undefined);
-    return { givenIds, customer, identities };
+    return { givenIds, customer, identities, aliases };
   };
 }
 

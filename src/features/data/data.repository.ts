@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import { isPostgres } from '../../db/dialect.js';
 import type { CustomerRow, NewCustomerRow } from '../customers/customers.table.js';
-import type { IdentityRow, NewIdentityRow } from '../identities/identities.table.js';
+import type { IdentityKeyTable, IdentityRow, NewIdentityRow } from '../identities/identities.table.js';
 
 /**
  * Rows per multi-row INSERT: few statements (each prepared once per chunk) while staying far
@@ -36,12 +36,14 @@ const IDENTITY_COLUMNS = [
   'display_name',
   'role_override',
   'verified_at',
+  'verified_via',
   'metadata',
   'created_at',
   'updated_at',
 ] as const;
+const KEY_COLUMNS = ['channel', 'external_id', 'scope', 'identity_id', 'kind', 'created_at'] as const;
 
-type Table = 'customers' | 'identities';
+type Table = 'customers' | 'identities' | 'identity_keys';
 
 /**
  * Multi-row INSERTs compiled once per (dialect, table, row count): for a 500-row chunk Kysely
@@ -63,10 +65,15 @@ function insertSql(db: Executor, table: Table, columns: readonly string[], rows:
           .insertInto('customers')
           .values(positions as unknown as NewCustomerRow[])
           .compile()
-      : db
-          .insertInto('identities')
-          .values(positions as unknown as NewIdentityRow[])
-          .compile();
+      : table === 'identities'
+        ? db
+            .insertInto('identities')
+            .values(positions as unknown as NewIdentityRow[])
+            .compile()
+        : db
+            .insertInto('identity_keys')
+            .values(positions as unknown as IdentityKeyTable[])
+            .compile();
   if (compiled.parameters.some((p, i) => p !== i)) throw new Error(`unexpected parameter order in ${table} insert`);
   compiledInserts.set(key, compiled.sql);
   return compiled.sql;
@@ -93,6 +100,16 @@ export function insertIdentityRows(db: Executor, rows: NewIdentityRow[]) {
   return insertRows(db, 'identities', IDENTITY_COLUMNS, rows);
 }
 
+/** Aliases (identity_keys rows of kind 'alias'); the identities' own keys are written by the database's triggers. */
+export function insertAliasRows(db: Executor, rows: Omit<IdentityKeyTable, 'kind'>[]) {
+  return insertRows(
+    db,
+    'identity_keys',
+    KEY_COLUMNS,
+    rows.map((row) => ({ ...row, kind: 'alias' as const })),
+  );
+}
+
 export async function existingEmails(db: Executor, emails: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (const chunk of chunks(emails, IN_LIST)) {
@@ -115,18 +132,17 @@ export async function existingIds(
   return found;
 }
 
-/** Identities already linked under any of these external ids of one channel (the unique index serves it). */
+/** Identities already linked under any of these external ids or aliases of one channel (the unique index serves it). */
 export async function identitiesOfChannel(db: Executor, channel: string, externalIds: string[]) {
   const rows: { external_id: string; instance_id: string | null }[] = [];
   for (const chunk of chunks(externalIds, IN_LIST)) {
-    rows.push(
-      ...(await db
-        .selectFrom('identities')
-        .select(['external_id', 'instance_id'])
-        .where('channel', '=', channel)
-        .where('external_id', 'in', chunk)
-        .execute()),
-    );
+    const found = await db
+      .selectFrom('identity_keys')
+      .select(['external_id', 'scope'])
+      .where('channel', '=', channel)
+      .where('external_id', 'in', chunk)
+      .execute();
+    rows.push(...found.map((r) => ({ external_id: r.external_id, instance_id: r.scope === '' ? null : r.scope })));
   }
   return rows;
 }

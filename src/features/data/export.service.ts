@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { mapDbError } from '../../db/errors.js';
 import { toCustomer } from '../customers/customers.js';
 import { toIdentity } from '../identities/identities.js';
+import { aliasesOf } from '../identities/identities.repository.js';
 import type { IdentityRow } from '../identities/identities.table.js';
 import { customersAfter, identitiesOfCustomers } from './data.repository.js';
 
@@ -24,6 +25,12 @@ export async function* exportLines(db: Kysely<Database>): AsyncGenerator<string>
         customers.map((c) => c.id),
       ),
     );
+    const aliases = await mapDbError(() =>
+      aliasesOf(
+        db,
+        identities.map((i) => i.id),
+      ),
+    );
     const byCustomer = new Map<string, IdentityRow[]>();
     for (const row of identities) {
       const list = byCustomer.get(row.customer_id) ?? [];
@@ -34,7 +41,7 @@ export async function* exportLines(db: Kysely<Database>): AsyncGenerator<string>
     for (const row of customers) {
       const customer = toCustomer(row);
       const linked = (byCustomer.get(row.id) ?? []).map((identity) => {
-        const { customer_id: _, ...rest } = toIdentity(identity);
+        const { customer_id: _, ...rest } = toIdentity(identity, aliases.get(identity.id) ?? []);
         return rest;
       });
       text += `${JSON.stringify({ ...customer, identities: linked })}\n`;

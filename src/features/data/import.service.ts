@@ -7,6 +7,7 @@ import {
   existingEmails,
   existingIds,
   identitiesOfChannel,
+  insertAliasRows,
   insertCustomerRows,
   insertIdentityRows,
   widenPageCache,
@@ -68,10 +69,10 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     const conflicts = new Map<Item, string>();
     const byChannel = new Map<string, string[]>();
     for (const item of items) {
-      for (const identity of item.identities) {
-        const list = byChannel.get(identity.channel) ?? [];
-        list.push(identity.external_id);
-        byChannel.set(identity.channel, list);
+      for (const key of [...item.identities, ...item.aliases]) {
+        const list = byChannel.get(key.channel) ?? [];
+        list.push(key.external_id);
+        byChannel.set(key.channel, list);
       }
     }
     // Ids the import made itself (UUIDv7) cannot be taken; only the file's own ids are looked up.
@@ -111,6 +112,7 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
         identityIds.add(identity.id);
         keys.add(identityKey(identity.channel, identity.external_id, identity.instance_id));
       }
+      for (const alias of item.aliases) keys.add(identityKey(alias.channel, alias.external_id, alias.scope || null));
     }
     return conflicts;
   }
@@ -123,7 +125,10 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
       );
       const identities = items.flatMap((i) => i.identities);
       await insertIdentityRows(trx, identities);
+      const aliases = items.flatMap((i) => i.aliases);
+      await insertAliasRows(trx, aliases);
       for (const identity of identities) fx.identityChanged(identity.channel, identity.external_id);
+      for (const alias of aliases) fx.identityChanged(alias.channel, alias.external_id);
       const [first, last] = [items[0], items.at(-1)];
       await fx.audit({
         action: 'customers.imported',
@@ -231,6 +236,11 @@ function conflictOf(
     if (keys.has(identityKey(identity.channel, identity.external_id, identity.instance_id))) {
       const scope = identity.instance_id ? ` in instance ${identity.instance_id}` : '';
       return `identities.${i}: ${identity.channel} ${identity.external_id}${scope} is already linked to a customer`;
+    }
+  }
+  for (const alias of item.aliases) {
+    if (keys.has(identityKey(alias.channel, alias.external_id, alias.scope || null))) {
+      return `alias ${alias.channel} ${alias.external_id} is already linked to a customer`;
     }
   }
   return undefined;
