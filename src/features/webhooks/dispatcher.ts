@@ -77,13 +77,14 @@ export function createDispatcher(deps: {
       outcome = delay === undefined ? 'failed' : 'retrying';
       if (delay !== undefined) nextAttemptAt = new Date(now.getTime() + delay * 1000).toISOString();
     }
-    await db.transaction().execute(async (trx) => {
+    const recorded = await db.transaction().execute(async (trx) => {
       const settled = await settleDelivery(
         trx,
         { seq: head.seq, attempt: attemptNumber },
         { status: outcome === 'retrying' ? 'pending' : outcome, nextAttemptAt, now: at },
       );
-      if (!settled) return;
+      // Another sender took the delivery after this one's lease ran out: its record stands.
+      if (!settled) return false;
       await insertAttempt(trx, {
         id: randomUUID(),
         subscription_id: head.subscription_id,
@@ -94,8 +95,9 @@ export function createDispatcher(deps: {
         error: result.error?.slice(0, 500) ?? null,
         at,
       });
+      return true;
     });
-    outcomes[outcome]++;
+    if (recorded) outcomes[outcome]++;
   }
 
   /** Claims every due head it has room for and starts sending them; returns how many. */
