@@ -19,6 +19,7 @@ import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
 import mergeRoutes from './http/routes/merges/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
+import webhookRoutes from './http/routes/webhooks/index.js';
 import { ConflictBody, ErrorBody, GoneBody, ValidationErrorBody } from './http/schemas/common.js';
 import { createValidatorCompiler } from './http/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
@@ -63,7 +64,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   const services =
     options.services ??
-    (await createServices(config, { ...options, logger: app.log, listenForChanges: options.listenForChanges ?? true }));
+    (await createServices(config, {
+      ...options,
+      logger: app.log,
+      listenForChanges: options.listenForChanges ?? true,
+      deliverWebhooks: options.deliverWebhooks ?? true,
+    }));
 
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
@@ -109,6 +115,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(mergeRoutes);
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
+      await v1.register(webhookRoutes);
       await v1.register(serviceInfoRoutes, { config });
       await v1.register(channelRoutes, { prefix: '/channels', config });
     },

@@ -81,6 +81,18 @@ const EnvSchema = Type.Object({
    * line's import) before it is answered 503 with Retry-After; lookups go on meanwhile.
    */
   SQLITE_WRITE_WAIT_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Webhook URLs may point at loopback, private and link-local addresses (tests, a private network). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false }),
+  /** Whether this process runs the delivery loop (the server; several replicas may). */
+  WEBHOOK_DELIVERY_ENABLED: Type.Boolean({ default: true }),
+  /** Each attempt is cut off after this long. */
+  WEBHOOK_TIMEOUT_SECONDS: Type.Number({ minimum: 1, maximum: 60, default: 10 }),
+  /** Attempts in flight at once per process, each to a different subscription. */
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  /** How often the outbox is read for retries and other replicas' events. */
+  WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  /** Finished deliveries, their attempts and events are deleted after this many hours. */
+  WEBHOOK_RETENTION_HOURS: Type.Number({ minimum: 1, default: 168 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -127,6 +139,14 @@ export interface Config {
   /** Replicas and locks (issue 18). */
   changeListener: { pingIntervalMs: number; pingTimeoutMs: number; keepAliveMs: number };
   sqliteWriteWaitMs: number;
+  webhooks: {
+    allowPrivateUrls: boolean;
+    deliveryEnabled: boolean;
+    timeoutMs: number;
+    concurrency: number;
+    pollIntervalMs: number;
+    retentionMs: number;
+  };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) knows for whole ranges. */
@@ -271,5 +291,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keepAliveMs: env.LISTEN_KEEPALIVE_SECONDS * 1000,
     },
     sqliteWriteWaitMs: env.SQLITE_WRITE_WAIT_MS,
+    webhooks: {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+      deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,
+      timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      retentionMs: env.WEBHOOK_RETENTION_HOURS * 3_600_000,
+    },
   });
 }

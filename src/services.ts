@@ -22,6 +22,10 @@ import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
 import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
 import { createRedisCounterStore } from './features/throttle/redis-counter-store.js';
+import { createDispatcher } from './features/webhooks/dispatcher.js';
+import { Outbox } from './features/webhooks/outbox.js';
+import { type Resolver, systemResolver } from './features/webhooks/url-safety.js';
+import { createWebhooksService } from './features/webhooks/webhooks.service.js';
 import { type Clock, cryptoRandom, type Random, systemClock } from './internal/clock.js';
 
 /** How long (ms) SQLite's answer to "has another process committed?" is reused (see below). */
@@ -42,6 +46,10 @@ export interface ServiceOptions {
    * Also what makes a server wait only briefly for another process's SQLite lock.
    */
   listenForChanges?: boolean;
+  /** Run the webhook delivery loop (the server does, unless WEBHOOK_DELIVERY_ENABLED=false; the CLI does not). */
+  deliverWebhooks?: boolean;
+  /** How webhook hosts are resolved (DNS by default; tests pass their own). */
+  resolveHost?: Resolver;
 }
 
 /**
@@ -65,6 +73,24 @@ export async function createServices(config: Config, options: ServiceOptions) {
   const hub = new ChangeHub();
   const origin = randomUUID();
   const transactionRetries = { retried: 0, gave_up: 0 };
+  const outbox = new Outbox();
+  hub.subscribe((changes) => {
+    if (changes.webhooks || changes.reset) outbox.invalidate();
+  });
+  const resolveHost = options.resolveHost ?? systemResolver;
+  const dispatcher = createDispatcher({
+    db: db.kysely,
+    clock,
+    log,
+    options: {
+      timeoutMs: config.webhooks.timeoutMs,
+      allowPrivate: config.webhooks.allowPrivateUrls,
+      resolve: resolveHost,
+      concurrency: config.webhooks.concurrency,
+      pollIntervalMs: config.webhooks.pollIntervalMs,
+      retentionMs: config.webhooks.retentionMs,
+    },
+  });
   const uow = createUnitOfWork({
     db: db.kysely,
     clock,
@@ -72,6 +98,8 @@ export async function createServices(config: Config, options: ServiceOptions) {
     origin,
     retries: transactionRetries,
     retry: { waitMs: config.sqliteWriteWaitMs, pauseMs: 2 },
+    outbox,
+    onEventsWritten: () => dispatcher.wake(),
   });
   const lookupCache = new LookupCache(config.lookupCache, hub);
 
@@ -175,11 +203,15 @@ export async function createServices(config: Config, options: ServiceOptions) {
       })
     : createMemoryCounterStore(() => clock.now().getTime());
 
+  if (options.deliverWebhooks && config.webhooks.deliveryEnabled) dispatcher.start();
+
   return {
     db,
     hub,
     /** How external ids are read (DEFAULT_PHONE_REGION): the import applies them too. */
     identityRules,
+    /** The unit of work every service writes through (tests use it to roll a change back). */
+    uow,
     counters,
     lookupCache,
     clock,
@@ -224,11 +256,22 @@ export async function createServices(config: Config, options: ServiceOptions) {
       clock,
       onBackgroundError: (error) => log.warn({ err: error }, 'could not forget expired chat updates'),
     }),
+    webhooks: createWebhooksService({
+      db: db.kysely,
+      uow,
+      clock,
+      random,
+      allowPrivateUrls: config.webhooks.allowPrivateUrls,
+      resolve: resolveHost,
+      wake: () => dispatcher.wake(),
+    }),
+    dispatcher,
     /** Throws 503 when the database does not answer. */
     async ping() {
       await mapDbError(() => sql`select 1`.execute(db.kysely));
     },
     async close() {
+      await dispatcher.stop();
       await listener?.close();
       await counters.close();
       await db.destroy();

@@ -3,19 +3,65 @@ import { createApi } from './api/client.js';
 import { ApiContext } from './lib/api-context.js';
 import { Link, useLocation } from './lib/router.js';
 import { clearApiKey, loadApiKey, saveApiKey } from './lib/session.js';
+import { ApiKeysPage } from './pages/api-keys-page.js';
+import { AuditPage, readAuditFilters } from './pages/audit-page.js';
 import { CustomerPage } from './pages/customer-page.js';
 import { CustomersPage } from './pages/customers-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
+import { WebhookPage } from './pages/webhook-page.js';
+import { WebhooksPage } from './pages/webhooks-page.js';
 
 const CUSTOMER_PATH = /^\/customers\/([^/]+)\/?$/;
+const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
 
 function Routes() {
   const { path, search } = useLocation();
   if (path === '/' || path === '/customers') return <CustomersPage query={search.get('q') ?? ''} />;
   const match = CUSTOMER_PATH.exec(path);
-  if (match?.[1]) return <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} />;
+  if (match?.[1]) {
+    return (
+      <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} mergedFrom={search.get('merged_from')} />
+    );
+  }
+  if (path === '/api-keys') return <ApiKeysPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
+  const webhook = WEBHOOK_PATH.exec(path);
+  if (webhook?.[1]) return <WebhookPage key={webhook[1]} webhookId={decodeURIComponent(webhook[1])} />;
+  if (path === '/audit') return <AuditPage filters={readAuditFilters(search)} />;
   return <NotFoundPage />;
+}
+
+/** The console's sections; a section is current on its own path and the paths below it. */
+const SECTIONS: { href: string; label: string; matches: (path: string) => boolean }[] = [
+  { href: '/', label: 'Customers', matches: (path) => path === '/' || path.startsWith('/customers') },
+  { href: '/api-keys', label: 'API keys', matches: (path) => path === '/api-keys' },
+  { href: '/webhooks', label: 'Webhooks', matches: (path) => path === '/webhooks' || path.startsWith('/webhooks/') },
+  { href: '/audit', label: 'Audit trail', matches: (path) => path === '/audit' },
+];
+
+function MainNav({ onSignOut }: { onSignOut: () => void }) {
+  const { path } = useLocation();
+  return (
+    <nav aria-label="Main" class="topbar__nav">
+      {SECTIONS.map((section) => (
+        <Link
+          key={section.href}
+          href={section.href}
+          class="topbar__link"
+          aria-current={section.matches(path) ? 'page' : undefined}
+        >
+          {section.label}
+        </Link>
+      ))}
+      <a href="/docs" class="topbar__link">
+        API docs
+      </a>
+      <button type="button" class="button button--ghost" onClick={onSignOut}>
+        Sign out
+      </button>
+    </nav>
+  );
 }
 
 export function App() {
@@ -62,13 +108,7 @@ export function App() {
             </span>
             Identity service
           </Link>
-          <nav aria-label="Main" class="topbar__nav">
-            <Link href="/">Customers</Link>
-            <a href="/docs">API docs</a>
-            <button type="button" class="button button--ghost" onClick={() => signOut('You are signed out.')}>
-              Sign out
-            </button>
-          </nav>
+          <MainNav onSignOut={() => signOut('You are signed out.')} />
         </div>
       </header>
       <main id="main" class="page">

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -7,7 +6,6 @@ import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { cliActor } from '../features/changes/changes.js';
-import { createUnitOfWork } from '../features/changes/unit-of-work.js';
 import { exportLines } from '../features/data/export.service.js';
 import { type BadLine, createImportService, DEFAULT_BATCH_SIZE } from '../features/data/import.service.js';
 import { preparedRecordsOfFile } from '../features/data/prepared-source.js';
@@ -53,7 +51,8 @@ export async function importFile(
 
   const importer = createImportService({
     db: services.db.kysely,
-    uow: createUnitOfWork({ db: services.db.kysely, clock: services.clock, hub: services.hub, origin: randomUUID() }),
+    // The services' own unit of work: its outbox writes the import's webhook events.
+    uow: services.uow,
   });
   try {
     const summary = await importer.importPrepared(

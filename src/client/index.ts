@@ -1,6 +1,7 @@
 /**
  * A typed client of the identity service for the agent runtime (and any other Node ≥ 20 program),
- * exported as `identity-service/client`. It needs nothing but the global `fetch`.
+ * exported as `identity-service/client`. It needs nothing but the global `fetch` (and node:crypto,
+ * for verifyWebhook).
  *
  *   const ids = createIdentityClient({ baseUrl: 'https://ids.example.com', apiKey: process.env.IDS_KEY! });
  *   const who = await ids.lookupIdentity({ channel: 'telegram', external_id: '12345' }); // null when unknown
@@ -26,6 +27,14 @@ import type {
   ServiceInfo,
   UndoResult,
 } from './types.js';
+import type {
+  Webhook,
+  WebhookDeliveryAttempt,
+  WebhookEventType,
+  WebhookInput,
+  WebhookPatch,
+  WebhookWithSecret,
+} from './webhook-types.js';
 
 export {
   AuthError,
@@ -39,6 +48,8 @@ export {
   ValidationError,
 } from './errors.js';
 export type * from './types.js';
+export { type VerifyOptions, verifyWebhook, type WebhookHeaders, WebhookVerificationError } from './verify-webhook.js';
+export type * from './webhook-types.js';
 
 export interface IdentityClientOptions {
   /** Where the service listens, e.g. `https://ids.example.com` (with or without a trailing slash). */
@@ -121,6 +132,7 @@ export function createIdentityClient(options: IdentityClientOptions) {
   }
 
   const customerPath = (customerId: string) => `/customers/${segment(customerId)}`;
+  const webhookPath = (webhookId: string) => `/webhooks/${segment(webhookId)}`;
   const identityPath = (customerId: string, identityId: string) =>
     `${customerPath(customerId)}/identities/${segment(identityId)}`;
 
@@ -203,6 +215,26 @@ export function createIdentityClient(options: IdentityClientOptions) {
 
     /** The claim-code lifetime, the Telegram bot for deep links, and which chat webhooks are on. */
     serviceInfo: () => request<ServiceInfo>('GET', '/service-info'),
+
+    /** Subscribes a URL to events; the result's `secret` is shown this once (admin key). */
+    createWebhook: (input: WebhookInput) => request<WebhookWithSecret>('POST', '/webhooks', { body: input }),
+    listWebhooks: () => request<Webhook[]>('GET', '/webhooks'),
+    getWebhook: (webhookId: string) => request<Webhook>('GET', webhookPath(webhookId)),
+    updateWebhook: (webhookId: string, patch: WebhookPatch) =>
+      request<Webhook>('PATCH', webhookPath(webhookId), { body: patch }),
+    deleteWebhook: (webhookId: string) => request<void>('DELETE', webhookPath(webhookId)),
+    /** A new secret, shown this once; the old one signs nothing more. */
+    rotateWebhookSecret: (webhookId: string) =>
+      request<WebhookWithSecret>('POST', `${webhookPath(webhookId)}/rotate-secret`),
+    /** Recent attempts, newest first. */
+    listWebhookDeliveries: (webhookId: string, query: { limit?: number; event_id?: string } = {}) =>
+      request<WebhookDeliveryAttempt[]>('GET', `${webhookPath(webhookId)}/deliveries`, { query: { ...query } }),
+    /** Sends one event to this subscription again (same id and body). */
+    retryWebhookDelivery: (webhookId: string, eventId: string) =>
+      request<{ event_id: string; type: WebhookEventType; status: 'pending' }>(
+        'POST',
+        `${webhookPath(webhookId)}/deliveries/${segment(eventId)}/retry`,
+      ),
   };
 }
 

@@ -6,6 +6,12 @@ import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
 import type { MergeTable } from '../features/merges/merges.table.js';
+import type {
+  WebhookAttemptTable,
+  WebhookDeliveryTable,
+  WebhookEventTable,
+  WebhookSubscriptionTable,
+} from '../features/webhooks/webhooks.table.js';
 
 export interface SettingTable {
   key: string;
@@ -22,6 +28,10 @@ export interface Database {
   audit_events: AuditEventTable;
   settings: SettingTable;
   processed_chat_updates: ProcessedChatUpdateTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

@@ -4,12 +4,14 @@ import { classifyDbError } from './errors.js';
 import * as initial from './migrations/2026-11-25-001-initial.js';
 import * as processedChatUpdates from './migrations/2026-12-04-001-processed-chat-updates.js';
 import * as identitiesThatChange from './migrations/2026-12-04-002-identities-that-change.js';
+import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
   '2026-11-25-001-initial': initial,
   '2026-12-04-001-processed-chat-updates': processedChatUpdates,
   '2026-12-04-002-identities-that-change': identitiesThatChange,
+  '2026-12-04-003-webhooks': webhooks,
 };
 
 /**

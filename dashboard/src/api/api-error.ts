@@ -55,3 +55,20 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return 'Something went wrong.';
 }
+
+/** A 409's `conflict` (whose identity is in the way), when the server says. */
+export function conflictOf(error: unknown): { customer_id: string; identity_id: string } | null {
+  if (!(error instanceof ApiError) || error.status !== 409) return null;
+  const body = error.body as { conflict?: { customer_id?: unknown; identity_id?: unknown } } | null;
+  const conflict = body?.conflict;
+  return typeof conflict?.customer_id === 'string' && typeof conflict.identity_id === 'string'
+    ? { customer_id: conflict.customer_id, identity_id: conflict.identity_id }
+    : null;
+}
+
+/** Where a 410 says a merged customer went. */
+export function mergedInto(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.status !== 410) return null;
+  const target = (error.body as { merged_into?: unknown } | null)?.merged_into;
+  return typeof target === 'string' ? target : null;
+}

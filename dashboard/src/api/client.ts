@@ -1,13 +1,23 @@
 import { ApiError, NetworkError } from './api-error.js';
 import type {
+  ApiKey,
   AuditEvent,
   ClaimCode,
   Customer,
+  Delivery,
   Identity,
   JsonObject,
+  Merge,
+  MergePreview,
+  MergeResult,
+  NewApiKey,
   Page,
+  Scope,
   ServiceInfo,
+  UndoResult,
   ValidationItem,
+  Webhook,
+  WebhookWithSecret,
 } from './types.js';
 
 type Query = Record<string, string | number | undefined | null>;
@@ -32,6 +42,26 @@ export interface IdentityChanges {
   role_override?: string | null;
   metadata?: JsonObject;
   verified?: boolean;
+}
+
+export interface AuditQuery {
+  customer_id?: string | null;
+  identity_id?: string | null;
+  /** One action, or a family: `identity.*`. */
+  action?: string | null;
+  actor?: string | null;
+  cursor?: string | null;
+  limit?: number;
+}
+
+export interface WebhookInput {
+  url: string;
+  events: string[];
+  description?: string | null;
+}
+
+export interface WebhookChanges extends Partial<WebhookInput> {
+  enabled?: boolean;
 }
 
 export interface LookupQuery {
@@ -105,6 +135,7 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
     return parsed as T;
   }
 
+  const webhookPath = (id: string) => `/v1/webhooks/${encodeURIComponent(id)}`;
   const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
   const identityPath = (customerId: string, identityId: string) =>
     `${customerPath(customerId)}/identities/${encodeURIComponent(identityId)}`;
@@ -140,8 +171,44 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
       return { status: response.status, body };
     },
 
-    listAudit: (query: { customer_id?: string; cursor?: string | null; limit?: number }) =>
-      request<Page<AuditEvent>>('GET', withQuery('/v1/audit', query)),
+    listAudit: (query: AuditQuery) => request<Page<AuditEvent>>('GET', withQuery('/v1/audit', { ...query })),
+
+    listApiKeys: () => request<ApiKey[]>('GET', '/v1/api-keys'),
+    createApiKey: (input: { name: string; scope: Scope }) => request<NewApiKey>('POST', '/v1/api-keys', input),
+    revokeApiKey: (id: string) => request<void>('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`),
+    /** Whether a listed key could be the one this dashboard signed in with (its shown prefix matches). */
+    mayBeOwnKey: (key: ApiKey) => key.prefix.length > 0 && apiKey.startsWith(key.prefix),
+
+    listWebhooks: () => request<Webhook[]>('GET', '/v1/webhooks'),
+    getWebhook: (id: string) => request<Webhook>('GET', webhookPath(id)),
+    createWebhook: (input: WebhookInput) => request<WebhookWithSecret>('POST', '/v1/webhooks', input),
+    updateWebhook: (id: string, changes: WebhookChanges) => request<Webhook>('PATCH', webhookPath(id), changes),
+    deleteWebhook: (id: string) => request<void>('DELETE', webhookPath(id)),
+    rotateWebhookSecret: (id: string) => request<WebhookWithSecret>('POST', `${webhookPath(id)}/rotate-secret`),
+    listDeliveries: (id: string) =>
+      request<Delivery[]>('GET', withQuery(`${webhookPath(id)}/deliveries`, { limit: 50 })),
+    /** Sends one event to this webhook again, with the same id and body. */
+    resendEvent: (id: string, eventId: string) =>
+      request<{ event_id: string; type: string; status: string }>(
+        'POST',
+        `${webhookPath(id)}/deliveries/${encodeURIComponent(eventId)}/retry`,
+      ),
+
+    addAlias: (customerId: string, identityId: string, externalId: string) =>
+      request<Identity>('POST', `${identityPath(customerId, identityId)}/aliases`, { external_id: externalId }),
+    removeAlias: (customerId: string, identityId: string, externalId: string) =>
+      request<void>('DELETE', `${identityPath(customerId, identityId)}/aliases/${encodeURIComponent(externalId)}`),
+    moveIdentity: (
+      customerId: string,
+      identityId: string,
+      input: { customer_id: string; keep_verification: boolean },
+    ) => request<Identity>('POST', `${identityPath(customerId, identityId)}/move`, input),
+    previewMerge: (targetId: string, sourceId: string) =>
+      request<MergePreview>('POST', `${customerPath(targetId)}/merge`, { source_customer_id: sourceId, dry_run: true }),
+    merge: (targetId: string, sourceId: string) =>
+      request<MergeResult>('POST', `${customerPath(targetId)}/merge`, { source_customer_id: sourceId, dry_run: false }),
+    listMerges: (customerId: string) => request<Merge[]>('GET', withQuery('/v1/merges', { customer_id: customerId })),
+    undoMerge: (mergeId: string) => request<UndoResult>('POST', `/v1/merges/${encodeURIComponent(mergeId)}/undo`),
   };
 }
 

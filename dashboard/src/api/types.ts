@@ -4,10 +4,15 @@ export type {
   Customer,
   Identity,
   Json,
+  Merge,
+  MergePreview,
+  MergeResult,
   Metadata as JsonObject,
   Page,
   ServiceInfo,
+  UndoResult,
   ValidationIssue as ValidationItem,
+  VerifiedVia,
 } from '../../../src/client/types.js';
 
 import type { Json } from '../../../src/client/types.js';
@@ -23,4 +28,66 @@ export interface AuditEvent {
   identity_id: string | null;
   before: Json;
   after: Json;
+  /** 'platform' when a chat platform's signed message made the change. */
+  source?: string;
+}
+
+export type Scope = 'admin' | 'runtime';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scope: Scope;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** The answer to POST /v1/api-keys: the only time `key` is shown. */
+export interface NewApiKey extends Omit<ApiKey, 'last_used_at'> {
+  key: string;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  created_at: string;
+}
+
+/** The answer to creating a webhook or rotating its secret: the only times `secret` is shown. */
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+/** The event types a webhook can subscribe to (CONTRACT.md, "Events out"); `*` is every one. */
+export const EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.merged',
+  'customer.unmerged',
+  'identity.linked',
+  'identity.updated',
+  'identity.verified',
+  'identity.unverified',
+  'identity.moved',
+  'identity.unlinked',
+  'identity.alias_added',
+  'identity.alias_removed',
+  'claim.redeemed',
+] as const;
+
+/** One attempt to deliver an event to a webhook. */
+export interface Delivery {
+  event_id: string;
+  type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  at: string;
+  /** Where the event's delivery stands now (a field beyond the contract's; absent on older servers). */
+  delivery_status?: 'pending' | 'delivered' | 'failed' | null;
 }

@@ -1,46 +1,22 @@
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api/api-error.js';
-import type { AuditEvent, Json } from '../api/types.js';
+import type { AuditEvent, Merge } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
+import { actionLabel, asObject, changes } from '../lib/audit.js';
 import { formatTime } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { EmptyState, ErrorNotice, Loading } from './status.js';
 
-const ACTIONS: Record<string, string> = {
-  'customer.created': 'Customer created',
-  'customer.updated': 'Customer updated',
-  'customer.deleted': 'Customer deleted',
-  'identity.created': 'Identity linked',
-  'identity.updated': 'Identity updated',
-  'identity.verified': 'Identity verified',
-  'identity.unverified': 'Identity unverified',
-  'identity.deleted': 'Identity unlinked',
-  'claim_code.issued': 'Claim code issued',
-  'claim.succeeded': 'Code redeemed',
-  'claim.failed': 'Failed claim attempt',
-};
-
-const asObject = (value: Json): Record<string, Json> =>
-  value && typeof value === 'object' && !Array.isArray(value) ? value : {};
-
-const show = (value: Json | undefined) => (value === undefined ? '—' : JSON.stringify(value));
-
-/** What changed, field by field (timestamps left out: the event has its own). */
-function changes(event: AuditEvent): string[] {
-  const before = asObject(event.before);
-  const after = asObject(event.after);
-  if (!event.before || !event.after) {
-    const subject = asObject(event.after ?? event.before);
-    const name = subject.channel ? `${subject.channel} ${subject.external_id}` : (subject.email ?? null);
-    return name ? [String(name)] : [];
-  }
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((key) => !key.endsWith('_at') || key === 'verified_at')
-    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
-    .map((key) => `${key}: ${show(before[key])} → ${show(after[key])}`);
+interface AuditHistoryProps {
+  customerId: string;
+  /** Changes whenever the page changed something, so the history reloads. */
+  version: number;
+  /** This customer's merges, so that a merge in the history can be undone (or says it was). */
+  merges?: Merge[];
+  onUndo?: (merge: Merge) => void;
 }
 
-export function AuditHistory({ customerId, version }: { customerId: string; version: number }) {
+export function AuditHistory({ customerId, version, merges, onUndo }: AuditHistoryProps) {
   const api = useApi();
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -92,9 +68,11 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
           {events.map((event) => (
             <li key={event.id} class={`timeline__item timeline__item--${event.action.replace(/\W/g, '-')}`}>
               <div class="timeline__head">
-                <strong>{ACTIONS[event.action] ?? event.action}</strong>
+                <strong>{actionLabel(event.action)}</strong>
                 <span class="muted small">
-                  by {event.actor} · <time dateTime={event.at}>{formatTime(event.at)}</time>
+                  by {event.actor}
+                  {event.source === 'platform' ? ', vouched for by the platform' : ''} ·{' '}
+                  <time dateTime={event.at}>{formatTime(event.at)}</time>
                 </span>
               </div>
               {changes(event).map((line) => (
@@ -102,6 +80,12 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
                   {line}
                 </p>
               ))}
+              {event.action === 'customer.merged' ? (
+                <MergeState
+                  merge={merges?.find((m) => m.merge_id === asObject(event.after).merge_id)}
+                  onUndo={onUndo}
+                />
+              ) : null}
               <details class="disclosure disclosure--small">
                 <summary>Before and after</summary>
                 <pre class="code-block">{prettyJson({ before: event.before, after: event.after })}</pre>
@@ -116,5 +100,24 @@ export function AuditHistory({ customerId, version }: { customerId: string; vers
         </button>
       ) : null}
     </section>
+  );
+}
+
+function MergeState({ merge, onUndo }: { merge: Merge | undefined; onUndo: ((merge: Merge) => void) | undefined }) {
+  if (!merge) return null;
+  if (merge.undone_at) {
+    return (
+      <p class="small muted">
+        Undone <time dateTime={merge.undone_at}>{formatTime(merge.undone_at)}</time>
+      </p>
+    );
+  }
+  if (!onUndo) return null;
+  return (
+    <div>
+      <button type="button" class="button button--small" onClick={() => onUndo(merge)}>
+        Undo merge
+      </button>
+    </div>
   );
 }

@@ -17,6 +17,8 @@ interface FieldProps {
   inputMode?: 'text' | 'numeric' | 'email';
   inputRef?: Ref<HTMLInputElement>;
   spellcheck?: boolean;
+  /** Focus it when its dialog opens (the native <dialog> honours the attribute). */
+  autofocus?: boolean;
 }
 
 /** A labelled input whose error is announced and tied to it (aria-describedby). */
@@ -45,6 +47,7 @@ export function TextField(props: FieldProps) {
         maxLength={props.maxLength}
         inputMode={props.inputMode}
         spellcheck={props.spellcheck ?? false}
+        autofocus={props.autofocus}
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={describedBy}
       />

@@ -1,7 +1,7 @@
 import type { Identity } from '../api/types.js';
 import { shortId } from '../lib/format.js';
 import { EmptyState } from './status.js';
-import { VerifiedBadge } from './verified-badge.js';
+import { ProofBadge, VerifiedBadge } from './verified-badge.js';
 
 export interface IdentityActions {
   generateCode: (identity: Identity) => void;
@@ -9,6 +9,10 @@ export interface IdentityActions {
   setVerified: (identity: Identity, verified: boolean) => void;
   lookUp: (identity: Identity) => void;
   unlink: (identity: Identity) => void;
+  /** Absent on a server without "Identities that change": no alias or move buttons then. */
+  addAlias?: (identity: Identity) => void;
+  removeAlias?: (identity: Identity, alias: string) => void;
+  move?: (identity: Identity) => void;
 }
 
 interface IdentitiesTableProps {
@@ -52,8 +56,43 @@ export function IdentitiesTable({ identities, actions, busyId, rowError }: Ident
               <td data-label="Channel">
                 <span class="channel">{identity.channel}</span>
               </td>
-              <td data-label="External id">
-                <code>{identity.external_id}</code>
+              <td data-label="External id" class="external-id">
+                <div class="external-id__main">
+                  <code>{identity.external_id}</code>
+                  {identity.aliases && identity.aliases.length > 0 ? (
+                    <ul class="aliases" aria-label={`Aliases of ${label}`}>
+                      {identity.aliases.map((alias) => (
+                        <li key={alias} class="alias">
+                          <span class="alias__prefix" aria-hidden="true">
+                            also
+                          </span>
+                          <code>{alias}</code>
+                          {actions.removeAlias ? (
+                            <button
+                              type="button"
+                              class="alias__remove"
+                              onClick={() => actions.removeAlias?.(identity, alias)}
+                              aria-label={`Remove alias ${alias} of ${label}`}
+                              title="Remove this alias"
+                            >
+                              ×
+                            </button>
+                          ) : null}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                  {actions.addAlias && identity.aliases ? (
+                    <button
+                      type="button"
+                      class="link-button small"
+                      onClick={() => actions.addAlias?.(identity)}
+                      aria-label={`Add alias to ${label}`}
+                    >
+                      + Add alias
+                    </button>
+                  ) : null}
+                </div>
               </td>
               <td data-label="Display name">{identity.display_name ?? <span class="muted">—</span>}</td>
               <td data-label="Instance">
@@ -71,7 +110,10 @@ export function IdentitiesTable({ identities, actions, busyId, rowError }: Ident
                 )}
               </td>
               <td data-label="Status">
-                <VerifiedBadge verified={identity.verified} at={identity.verified_at} />
+                <div class="status-badges">
+                  <VerifiedBadge verified={identity.verified} at={identity.verified_at} />
+                  {identity.verified ? <ProofBadge via={identity.verified_via} /> : null}
+                </div>
               </td>
               <td class="actions">
                 <div class="row-actions">
@@ -111,6 +153,16 @@ export function IdentitiesTable({ identities, actions, busyId, rowError }: Ident
                   >
                     Look up
                   </button>
+                  {actions.move ? (
+                    <button
+                      type="button"
+                      class="button button--small"
+                      onClick={() => actions.move?.(identity)}
+                      aria-label={`Move ${label} to another customer`}
+                    >
+                      Move to…
+                    </button>
+                  ) : null}
                   <button
                     type="button"
                     class="button button--small button--danger-ghost"

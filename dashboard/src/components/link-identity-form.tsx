@@ -1,9 +1,10 @@
 import { useId, useState } from 'preact/hooks';
-import { fieldErrors, messageOf } from '../api/api-error.js';
+import { conflictOf, fieldErrors, messageOf } from '../api/api-error.js';
 import type { Identity } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
 import { parseJsonObject } from '../lib/json.js';
 import { ChannelOptions, externalIdHint } from './channels.js';
+import { ErrorWithConflict } from './conflict-notice.js';
 import { TextField } from './field.js';
 import { JsonEditor } from './json-editor.js';
 
@@ -20,6 +21,8 @@ export function LinkIdentityForm({ customerId, onLinked }: { customerId: string;
   const [metadata, setMetadata] = useState('{}');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
+  /** A 409 that says whose identity is in the way, shown with a link there. */
+  const [conflict, setConflict] = useState<unknown>(null);
   const [success, setSuccess] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -33,6 +36,7 @@ export function LinkIdentityForm({ customerId, onLinked }: { customerId: string;
     setBusy(true);
     setErrors({});
     setGeneral(null);
+    setConflict(null);
     setSuccess(null);
     try {
       const identity = await api.createIdentity(customerId, {
@@ -53,7 +57,8 @@ export function LinkIdentityForm({ customerId, onLinked }: { customerId: string;
     } catch (caught) {
       const byField = fieldErrors(caught);
       setErrors(byField);
-      if (Object.keys(byField).length === 0) setGeneral(messageOf(caught));
+      if (conflictOf(caught)) setConflict(caught);
+      else if (Object.keys(byField).length === 0) setGeneral(messageOf(caught));
     } finally {
       setBusy(false);
     }
@@ -125,6 +130,7 @@ export function LinkIdentityForm({ customerId, onLinked }: { customerId: string;
           {general}
         </p>
       ) : null}
+      {conflict ? <ErrorWithConflict error={conflict} currentCustomerId={customerId} /> : null}
       {success ? (
         <p class="notice notice--success" role="status">
           {success}

@@ -1,3 +1,4 @@
+import type { VerifiedVia } from '../api/types.js';
 import { formatTime } from '../lib/format.js';
 
 export function VerifiedBadge({ verified, at }: { verified: boolean; at: string | null }) {
@@ -6,6 +7,24 @@ export function VerifiedBadge({ verified, at }: { verified: boolean; at: string 
     <span class="badge badge--success" title={at ?? undefined}>
       <span aria-hidden="true">✓ </span>Verified
       {at ? <span class="badge__time"> {formatTime(at)}</span> : null}
+    </span>
+  );
+}
+
+const PROOF: Record<VerifiedVia, { label: string; explanation: string }> = {
+  operator: { label: 'Operator', explanation: 'An operator marked it verified (the dashboard, the API or an import).' },
+  claim_code: { label: 'Claim code', explanation: 'The person redeemed a claim code from this account.' },
+  platform: { label: 'Platform', explanation: 'The chat platform itself vouched for this account.' },
+};
+
+/** How a link was proven (`verified_via`): nothing while unverified or on a server that does not say. */
+export function ProofBadge({ via }: { via: VerifiedVia | null | undefined }) {
+  const proof = via ? PROOF[via] : undefined;
+  if (!via || !proof) return null;
+  return (
+    <span class={`badge badge--proof badge--proof-${via}`} title={proof.explanation} data-verified-via={via}>
+      <span class="visually-hidden">Proven by </span>
+      {proof.label}
     </span>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, messageOf } from '../api/api-error.js';
-import type { Customer, Identity, ServiceInfo } from '../api/types.js';
+import { ApiError, mergedInto, messageOf } from '../api/api-error.js';
+import type { Customer, Identity, Merge, ServiceInfo } from '../api/types.js';
+import { AliasDialog } from '../components/alias-dialog.js';
 import { AuditHistory } from '../components/audit-history.js';
 import { type ActiveCode, ClaimCodePanel } from '../components/claim-code-panel.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
@@ -9,9 +10,11 @@ import { EditIdentityDialog } from '../components/edit-identity-dialog.js';
 import { IdentitiesTable, type IdentityActions } from '../components/identities-table.js';
 import { LinkIdentityForm } from '../components/link-identity-form.js';
 import { LookupBox, type LookupRequest } from '../components/lookup-box.js';
+import { MergeDialog } from '../components/merge-dialog.js';
+import { MoveIdentityDialog } from '../components/move-identity-dialog.js';
 import { ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
-import { customerLabel, formatTime } from '../lib/format.js';
+import { customerLabel, formatTime, shortId } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { Link, navigate } from '../lib/router.js';
 
@@ -22,9 +25,22 @@ type Dialog =
   | { kind: 'edit-customer' }
   | { kind: 'delete-customer' }
   | { kind: 'edit-identity'; identity: Identity }
-  | { kind: 'unlink'; identity: Identity };
+  | { kind: 'unlink'; identity: Identity }
+  | { kind: 'add-alias'; identity: Identity }
+  | { kind: 'remove-alias'; identity: Identity; alias: string }
+  | { kind: 'move'; identity: Identity }
+  | { kind: 'merge' }
+  | { kind: 'undo-merge'; merge: Merge };
 
-export function CustomerPage({ customerId }: { customerId: string }) {
+interface Notice {
+  text: string;
+  link?: { href: string; label: string };
+}
+
+/** How many merged_into hops to follow before giving up (a chain A → B → C is two). */
+const MAX_MERGE_HOPS = 5;
+
+export function CustomerPage({ customerId, mergedFrom }: { customerId: string; mergedFrom?: string | null }) {
   const api = useApi();
   const [customer, setCustomer] = useState<Customer | null>(null);
   const [identities, setIdentities] = useState<Identity[] | null>(null);
@@ -36,6 +52,14 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [lookup, setLookup] = useState<LookupRequest | null>(null);
   const [history, setHistory] = useState(0);
+  const [merges, setMerges] = useState<Merge[]>([]);
+  const [notice, setNotice] = useState<Notice | null>(
+    mergedFrom
+      ? {
+          text: `Customer ${shortId(mergedFrom)}… was merged into this one: its page leads here now. The merge can be undone from the history below.`,
+        }
+      : null,
+  );
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   const changed = () => setHistory((n) => n + 1);
@@ -50,9 +74,18 @@ export function CustomerPage({ customerId }: { customerId: string }) {
         document.title = `${customerLabel(c)} · Identity service`;
         headingRef.current?.focus();
       },
-      (caught: unknown) =>
-        current &&
-        setLoadError({ status: caught instanceof ApiError ? caught.status : null, message: messageOf(caught) }),
+      (caught: unknown) => {
+        if (!current) return;
+        // A merged customer's page is its target's: follow merged_into, saying where we came from.
+        const target = mergedInto(caught);
+        const hops = Number(new URLSearchParams(location.search).get('hops') ?? '0');
+        if (target && target !== customerId && hops < MAX_MERGE_HOPS) {
+          const from = mergedFrom ?? customerId;
+          navigate(`/customers/${target}?merged_from=${encodeURIComponent(from)}&hops=${hops + 1}`, { replace: true });
+          return;
+        }
+        setLoadError({ status: caught instanceof ApiError ? caught.status : null, message: messageOf(caught) });
+      },
     );
     // The bot's username for the Telegram deep link; the page works without it.
     api.serviceInfo().then(
@@ -63,6 +96,29 @@ export function CustomerPage({ customerId }: { customerId: string }) {
       current = false;
     };
   }, [api, customerId]);
+
+  // Merges into or out of this customer, for the Undo buttons in its history; a server without
+  // merges has none.
+  useEffect(() => {
+    let current = true;
+    api.listMerges(customerId).then(
+      (list) => current && setMerges(list),
+      () => current && setMerges([]),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, customerId, history]);
+
+  /** After an undo: the identities that went back are gone from here, and the customer may differ. */
+  const reload = () =>
+    Promise.all([api.getCustomer(customerId), api.listIdentities(customerId)]).then(
+      ([c, list]) => {
+        setCustomer(c);
+        setIdentities(list);
+      },
+      () => undefined,
+    );
 
   const codeIdentity = code ? identities?.find((identity) => identity.id === code.identity_id) : undefined;
   const waiting = Boolean(code && codeIdentity && !codeIdentity.verified);
@@ -114,6 +170,9 @@ export function CustomerPage({ customerId }: { customerId: string }) {
       });
       document.getElementById('lookup')?.scrollIntoView({ block: 'nearest' });
     },
+    addAlias: (identity) => setDialog({ kind: 'add-alias', identity }),
+    removeAlias: (identity, alias) => setDialog({ kind: 'remove-alias', identity, alias }),
+    move: (identity) => setDialog({ kind: 'move', identity }),
     setVerified: async (identity, verified) => {
       setBusyId(identity.id);
       setRowError(null);
@@ -169,6 +228,9 @@ export function CustomerPage({ customerId }: { customerId: string }) {
           <button type="button" class="button" onClick={() => setDialog({ kind: 'edit-customer' })}>
             Edit customer
           </button>
+          <button type="button" class="button" onClick={() => setDialog({ kind: 'merge' })}>
+            Merge into…
+          </button>
           <button
             type="button"
             class="button button--danger-ghost"
@@ -178,6 +240,18 @@ export function CustomerPage({ customerId }: { customerId: string }) {
           </button>
         </div>
       </section>
+
+      {notice ? (
+        <p class="notice notice--info" role="status">
+          {notice.text}
+          {notice.link ? (
+            <>
+              {' '}
+              <Link href={notice.link.href}>{notice.link.label}</Link>
+            </>
+          ) : null}
+        </p>
+      ) : null}
 
       {code ? (
         <ClaimCodePanel
@@ -212,7 +286,15 @@ export function CustomerPage({ customerId }: { customerId: string }) {
         <LookupBox request={lookup} />
       </div>
 
-      <AuditHistory customerId={customerId} version={history} />
+      <AuditHistory
+        customerId={customerId}
+        version={history}
+        merges={merges}
+        onUndo={(merge) => setDialog({ kind: 'undo-merge', merge })}
+      />
+      <p class="small">
+        <Link href={`/audit?customer_id=${customerId}`}>This customer in the audit trail</Link>
+      </p>
 
       {dialog?.kind === 'edit-customer' ? (
         <CustomerFormDialog
@@ -279,6 +361,93 @@ export function CustomerPage({ customerId }: { customerId: string }) {
             </strong>{' '}
             will no longer be linked to {customerLabel(customer)}; its claim code, if any, stops working. The agents
             will treat this account as a stranger.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog?.kind === 'add-alias' ? (
+        <AliasDialog
+          identity={dialog.identity}
+          onClose={() => setDialog(null)}
+          onSaved={(saved) => {
+            replace(saved);
+            setDialog(null);
+            changed();
+          }}
+        />
+      ) : null}
+
+      {dialog?.kind === 'remove-alias' ? (
+        <ConfirmDialog
+          title="Remove this alias?"
+          confirmLabel="Remove alias"
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            const { identity, alias } = dialog;
+            await api.removeAlias(customerId, identity.id, alias);
+            replace({ ...identity, aliases: (identity.aliases ?? []).filter((item) => item !== alias) });
+            setDialog(null);
+            changed();
+          }}
+        >
+          <p>
+            <strong>
+              {dialog.identity.channel} {dialog.alias}
+            </strong>{' '}
+            will no longer lead to {dialog.identity.channel} {dialog.identity.external_id}: the agents will treat a
+            message from it as a stranger's.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+
+      {dialog?.kind === 'move' ? (
+        <MoveIdentityDialog
+          identity={dialog.identity}
+          fromLabel={customerLabel(customer)}
+          onClose={() => setDialog(null)}
+          onMoved={(moved, to) => {
+            setIdentities((list) => (list ?? []).filter((item) => item.id !== moved.id));
+            if (code?.identity_id === moved.id) setCode(null);
+            setDialog(null);
+            setNotice({
+              text: `Moved ${moved.channel} ${moved.external_id} to ${customerLabel(to)}${moved.verified ? '' : ' (unverified)'}.`,
+              link: { href: `/customers/${to.id}`, label: `Open ${customerLabel(to)}` },
+            });
+            changed();
+          }}
+        />
+      ) : null}
+
+      {dialog?.kind === 'merge' ? (
+        <MergeDialog
+          source={customer}
+          onClose={() => setDialog(null)}
+          onMerged={(result) => {
+            setDialog(null);
+            navigate(`/customers/${result.target.id}?merged_from=${encodeURIComponent(customerId)}`);
+          }}
+        />
+      ) : null}
+
+      {dialog?.kind === 'undo-merge' ? (
+        <ConfirmDialog
+          title="Undo this merge?"
+          confirmLabel="Undo merge"
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            const undone = await api.undoMerge(dialog.merge.merge_id);
+            setDialog(null);
+            const count = undone.moved_back_identity_ids.length;
+            setNotice({
+              text: `${customerLabel(undone.source)} is back, with ${count} ${count === 1 ? 'identity' : 'identities'}.`,
+              link: { href: `/customers/${undone.source.id}`, label: `Open ${customerLabel(undone.source)}` },
+            });
+            void reload();
+            changed();
+          }}
+        >
+          <p>
+            The customer merged into {customerLabel(customer)} comes back with its own id, email, name and metadata, and
+            the identities that came from it and are still here go back to it.
           </p>
         </ConfirmDialog>
       ) : null}

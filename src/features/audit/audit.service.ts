@@ -42,6 +42,8 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
     async list(query: {
       customer_id?: string | undefined;
       identity_id?: string | undefined;
+      action?: string | undefined;
+      actor?: string | undefined;
       limit: number;
       cursor?: string | undefined;
     }) {
@@ -49,6 +51,8 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
         listAuditEvents(deps.db, {
           customerId: query.customer_id,
           identityId: query.identity_id,
+          action: query.action,
+          actor: query.actor,
           limit: query.limit + 1,
           before: decodeCursor(query.cursor),
         }),

@@ -15,6 +15,11 @@ export interface AuditEntry {
   identityId?: string | null | undefined;
   before?: unknown;
   after?: unknown;
+  /**
+   * Not written to the audit trail: the resources a batch created (the import), built only when a
+   * webhook subscription wants their events.
+   */
+  created?: () => { customers: unknown[]; identities: unknown[] };
   /** Who vouched for the change when it is not the actor's own word: 'platform' (a chat platform's signed message). */
   source?: string | undefined;
 }
@@ -23,6 +28,8 @@ export interface AuditEntry {
 export interface ChangeSet {
   identities: [channel: string, externalId: string][];
   apiKeyHashes: string[];
+  /** Webhook subscriptions changed: which event types are wanted must be read again. */
+  webhooks?: boolean;
   /** Everything may be stale (a notification was lost or too big to send). */
   reset?: boolean;
 }
@@ -51,7 +58,12 @@ export const NOTIFY_CHANNEL = 'identity_service_changes';
 const MAX_PAYLOAD_BYTES = 7_000;
 
 export function encodeChanges(origin: string, changes: ChangeSet): string {
-  const payload = JSON.stringify({ o: origin, i: changes.identities, k: changes.apiKeyHashes });
+  const payload = JSON.stringify({
+    o: origin,
+    i: changes.identities,
+    k: changes.apiKeyHashes,
+    ...(changes.webhooks ? { w: true } : {}),
+  });
   return Buffer.byteLength(payload, 'utf8') < MAX_PAYLOAD_BYTES ? payload : JSON.stringify({ o: origin, r: true });
 }
 
@@ -64,6 +76,7 @@ const ChangeNotice = Type.Object({
   o: Type.String(),
   i: Type.Optional(Type.Array(Type.Tuple([Type.String(), Type.String()]))),
   k: Type.Optional(Type.Array(Type.String())),
+  w: Type.Optional(Type.Boolean()),
   r: Type.Optional(Type.Boolean()),
 });
 
@@ -78,6 +91,11 @@ export function decodeChanges(payload: string): { origin: string; changes: Chang
   if (!Value.Check(ChangeNotice, data)) return undefined;
   return {
     origin: data.o,
-    changes: { identities: data.i ?? [], apiKeyHashes: data.k ?? [], reset: data.r === true },
+    changes: {
+      identities: data.i ?? [],
+      apiKeyHashes: data.k ?? [],
+      webhooks: data.w === true,
+      reset: data.r === true,
+    },
   };
 }

@@ -5,6 +5,7 @@ import { isPostgres, notifyOnCommit } from '../../db/dialect.js';
 import { classifyDbError, databaseBusy } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import { insertAuditEvent } from '../audit/audit.repository.js';
+import type { Outbox } from '../webhooks/outbox.js';
 import {
   type Actor,
   type AuditEntry,
@@ -20,6 +21,8 @@ export interface Effects {
   audit(entry: AuditEntry): Promise<void>;
   identityChanged(channel: string, externalId: string): void;
   apiKeyChanged(keyHash: string): void;
+  /** A webhook subscription was created, changed or deleted. */
+  webhooksChanged(): void;
 }
 
 export type UnitOfWork = <T>(
@@ -39,10 +42,15 @@ export interface RetryPolicy {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { waitMs: 0, pauseMs: 10 };
+/** Whether a change makes anything stale that caches (here or on other replicas) must drop. */
+const isStale = (changes: ChangeSet) =>
+  changes.identities.length > 0 || changes.apiKeyHashes.length > 0 || changes.webhooks === true;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs a change in one transaction with its audit events, then tells the caches what went stale:
+ * Runs a change in one transaction with its audit events and the webhook events they emit (the
+ * outbox: the one place audit actions become events), then tells the caches what went stale:
  * other replicas through a NOTIFY sent on commit (PostgreSQL), this process after the commit, so
  * that no reader can cache the old row again once the invalidation ran.
  *
@@ -59,19 +67,25 @@ export function createUnitOfWork(deps: {
   retry?: RetryPolicy;
   /** Counts for /metrics: transactions run again, and those that lost again (a 503). */
   retries?: { retried: number; gave_up: number };
+  /** Webhook events; none are written without it (tests of other features may leave it out). */
+  outbox?: Outbox | undefined;
+  /** Called after a commit that wrote webhook events (wakes this process's delivery loop). */
+  onEventsWritten?: (() => void) | undefined;
 }): UnitOfWork {
   const retry = deps.retry ?? DEFAULT_RETRY;
   const once = async <T>(
     actor: Actor,
     work: (trx: Transaction<Database>, effects: Effects) => Promise<T>,
-  ): Promise<[T, ChangeSet]> => {
+  ): Promise<[T, ChangeSet, number]> => {
     const changes: ChangeSet = { identities: [], apiKeyHashes: [] };
+    let events = 0;
     const result = await deps.db.transaction().execute(async (trx) => {
       const effects: Effects = {
-        audit: (entry) =>
-          insertAuditEvent(trx, {
+        audit: async (entry) => {
+          const at = isoNow(deps.clock);
+          await insertAuditEvent(trx, {
             id: randomUUID(),
-            at: isoNow(deps.clock),
+            at,
             actor_key_id: actor.keyId,
             actor: actor.name,
             action: entry.action,
@@ -82,23 +96,26 @@ export function createUnitOfWork(deps: {
               after: entry.after ?? null,
               ...(entry.source ? { source: entry.source } : {}),
             }),
-          }),
+          });
+          if (deps.outbox) events += await deps.outbox.record(trx, entry, at);
+        },
         identityChanged: (channel, externalId) => changes.identities.push([channel, externalId]),
         apiKeyChanged: (hash) => changes.apiKeyHashes.push(hash),
+        webhooksChanged: () => {
+          changes.webhooks = true;
+        },
       };
       const value = await work(trx, effects);
-      if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) {
-        await notifyOnCommit(trx, NOTIFY_CHANNEL, encodeChanges(deps.origin, changes));
-      }
+      if (isStale(changes)) await notifyOnCommit(trx, NOTIFY_CHANNEL, encodeChanges(deps.origin, changes));
       return value;
     });
-    return [result, changes];
+    return [result, changes, events];
   };
 
   return async <T>(actor: Actor, work: (trx: Transaction<Database>, effects: Effects) => Promise<T>) => {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
-      let outcome: [T, ChangeSet];
+      let outcome: [T, ChangeSet, number];
       try {
         outcome = await once(actor, work);
       } catch (error) {
@@ -114,9 +131,10 @@ export function createUnitOfWork(deps: {
         await sleep(sqlite ? retry.pauseMs : Math.random() * retry.pauseMs);
         continue;
       }
-      const [result, changes] = outcome;
+      const [result, changes, events] = outcome;
       commits++;
-      if (changes.identities.length > 0 || changes.apiKeyHashes.length > 0) deps.hub.publish(changes);
+      if (isStale(changes)) deps.hub.publish(changes);
+      if (events > 0) deps.onEventsWritten?.();
       return result;
     }
   };

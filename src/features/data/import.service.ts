@@ -4,6 +4,10 @@ import { isPostgres } from '../../db/dialect.js';
 import { classifyDbError, mapDbError } from '../../db/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
+import { toCustomer } from '../customers/customers.js';
+import type { CustomerRow } from '../customers/customers.table.js';
+import { toIdentity } from '../identities/identities.js';
+import type { IdentityRow } from '../identities/identities.table.js';
 import {
   existingEmails,
   existingIds,
@@ -148,6 +152,12 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
           customers: items.length,
           identities: identities.length,
         },
+        // Webhooks get one customer.created per customer and one identity.linked per identity,
+        // built only when a subscription wants them (the rows are complete: see data-record.ts).
+        created: () => ({
+          customers: items.map((i) => toCustomer(i.customer as CustomerRow)),
+          identities: identities.map((row) => toIdentity(row as IdentityRow)),
+        }),
       });
     });
   }

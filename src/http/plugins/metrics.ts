@@ -82,6 +82,41 @@ async function metricsPlugin(app: FastifyInstance) {
       for (const [channel, count] of Object.entries(services.chatUpdates.redelivered)) this.inc({ channel }, count);
     },
   });
+  new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts made by this process, by outcome: delivered (2xx), retrying (failed, another attempt scheduled), failed (given up)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(services.dispatcher.outcomes)) this.inc({ outcome }, count);
+    },
+  });
+  // Depth and age are the database's (every replica reports the same), read once per scrape.
+  let outbox: Promise<{ depth: number; oldest: string | null }> | undefined;
+  const readOutbox = () => {
+    outbox ??= services.webhooks.stats().finally(() => {
+      outbox = undefined;
+    });
+    return outbox;
+  };
+  new Gauge({
+    name: 'webhook_outbox_depth',
+    help: 'Webhook deliveries waiting to be sent or retried',
+    registers: [registry],
+    async collect() {
+      this.set((await readOutbox()).depth);
+    },
+  });
+  new Gauge({
+    name: 'webhook_outbox_oldest_age_seconds',
+    help: 'Age of the oldest event with a delivery still waiting (0 when none waits)',
+    registers: [registry],
+    async collect() {
+      const { oldest } = await readOutbox();
+      this.set(oldest ? Math.max(0, (services.clock.now().getTime() - Date.parse(oldest)) / 1000) : 0);
+    },
+  });
   const pool = services.db.pool;
   if (pool) {
     new Gauge({

@@ -1,0 +1,92 @@
+import type { Customer, Identity } from './types.js';
+
+/** Every event type a webhook subscription can ask for. */
+export type WebhookEventType =
+  | 'customer.created'
+  | 'customer.updated'
+  | 'customer.deleted'
+  | 'customer.merged'
+  | 'customer.unmerged'
+  | 'identity.linked'
+  | 'identity.updated'
+  | 'identity.verified'
+  | 'identity.unverified'
+  | 'identity.moved'
+  | 'identity.unlinked'
+  | 'identity.alias_added'
+  | 'identity.alias_removed'
+  | 'claim.redeemed';
+
+/** What each event type's `data` holds: the resources after the change. */
+export interface WebhookEventData {
+  'customer.created': { customer: Customer };
+  'customer.updated': { customer: Customer };
+  /** The customer as it was; its identities went with it. */
+  'customer.deleted': { customer: Customer };
+  'customer.merged': {
+    merge_id: string;
+    /** The target, after the merge. */
+    customer: Customer;
+    /** The source, as it was before it was merged away. */
+    source_customer: Customer;
+    target_customer_id: string;
+    source_customer_id: string;
+    moved_identity_ids: string[];
+  };
+  'customer.unmerged': {
+    merge_id: string;
+    /** The source customer, back again. */
+    customer: Customer;
+    source_customer_id: string;
+    target_customer_id: string;
+    moved_back_identity_ids: string[];
+  };
+  'identity.linked': { identity: Identity };
+  'identity.updated': { identity: Identity };
+  'identity.verified': { identity: Identity };
+  'identity.unverified': { identity: Identity };
+  'identity.moved': { identity: Identity; from_customer_id: string; to_customer_id: string };
+  /** The identity as it was when it was unlinked. */
+  'identity.unlinked': { identity: Identity };
+  'identity.alias_added': { identity: Identity; alias: string | null };
+  'identity.alias_removed': { identity: Identity; alias: string | null };
+  'claim.redeemed': { identity: Identity };
+}
+
+/** A webhook's body, narrowed by `type`. */
+export type WebhookEvent = {
+  [T in WebhookEventType]: { id: string; type: T; created_at: string; data: WebhookEventData[T] };
+}[WebhookEventType];
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: (WebhookEventType | '*')[];
+  description: string | null;
+  enabled: boolean;
+  created_at: string;
+}
+
+/** Returned on create and rotation only: `secret` is shown nowhere else. */
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+export interface WebhookInput {
+  url: string;
+  events: (WebhookEventType | '*')[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+export type WebhookPatch = Partial<WebhookInput>;
+
+export interface WebhookDeliveryAttempt {
+  event_id: string;
+  type: WebhookEventType;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  at: string;
+  delivery_status: 'pending' | 'delivered' | 'failed' | null;
+}

@@ -1,0 +1,137 @@
+import type { AuditEntry } from '../changes/changes.js';
+import type { EventType } from './webhooks.js';
+
+/** An event before it is written: its type and `data` (the resources after the change). */
+export interface OutgoingEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
+type Resource = Record<string, unknown>;
+
+/**
+ * The event types an audit action can emit; the outbox asks whether anyone wants one of them
+ * before it builds anything. Actions missing here (claim.failed, claim_code.issued, api_key.*)
+ * emit nothing.
+ */
+export const TYPES_OF_ACTION: Readonly<Record<string, readonly EventType[]>> = {
+  'customer.created': ['customer.created'],
+  'customer.updated': ['customer.updated'],
+  'customer.deleted': ['customer.deleted'],
+  'customer.merged': ['customer.merged'],
+  'customer.unmerged': ['customer.unmerged'],
+  'customers.imported': ['customer.created', 'identity.linked'],
+  'identity.created': ['identity.linked'],
+  'identity.updated': ['identity.updated'],
+  'identity.verified': ['identity.verified'],
+  'identity.unverified': ['identity.unverified'],
+  'identity.deleted': ['identity.unlinked'],
+  'identity.moved': ['identity.moved'],
+  'identity.alias_added': ['identity.alias_added'],
+  'identity.alias_removed': ['identity.alias_removed'],
+  'claim.succeeded': ['claim.redeemed', 'identity.verified'],
+};
+
+const asResource = (value: unknown): Resource =>
+  value !== null && typeof value === 'object' ? (value as Resource) : {};
+
+const idOf = (value: unknown) => {
+  const id = asResource(value).id;
+  return typeof id === 'string' ? id : null;
+};
+
+/** The external ids in one list and not in the other (the alias an alias event is about). */
+function aliasDifference(from: unknown, to: unknown): string | null {
+  const list = (value: unknown) => {
+    const aliases = asResource(value).aliases;
+    return Array.isArray(aliases) ? aliases.map(String) : [];
+  };
+  const before = new Set(list(from));
+  return list(to).find((alias) => !before.has(alias)) ?? null;
+}
+
+/**
+ * The events an audited change emits, in the order a subscriber receives them. The only place
+ * that knows how the audit trail's actions become webhook events.
+ */
+export function eventsOfAudit(entry: AuditEntry): OutgoingEvent[] {
+  const before = asResource(entry.before);
+  const after = asResource(entry.after);
+  switch (entry.action) {
+    case 'customer.created':
+    case 'customer.updated':
+      return [{ type: entry.action, data: { customer: after } }];
+    case 'customer.deleted': {
+      // The audit keeps how many identities went with it; the event holds the Customer as it was.
+      const { identities: _count, ...customer } = before;
+      return [{ type: 'customer.deleted', data: { customer } }];
+    }
+    case 'identity.created':
+      return [{ type: 'identity.linked', data: { identity: after } }];
+    case 'identity.updated':
+    case 'identity.verified':
+    case 'identity.unverified':
+      return [{ type: entry.action, data: { identity: after } }];
+    case 'identity.deleted':
+      return [{ type: 'identity.unlinked', data: { identity: before } }];
+    case 'identity.moved':
+      return [
+        {
+          type: 'identity.moved',
+          data: {
+            identity: after,
+            from_customer_id: before.customer_id ?? null,
+            to_customer_id: after.customer_id ?? entry.customerId ?? null,
+          },
+        },
+      ];
+    case 'identity.alias_added':
+      return [{ type: 'identity.alias_added', data: { identity: after, alias: aliasDifference(before, after) } }];
+    case 'identity.alias_removed':
+      return [{ type: 'identity.alias_removed', data: { identity: after, alias: aliasDifference(after, before) } }];
+    case 'claim.succeeded': {
+      const events: OutgoingEvent[] = [{ type: 'claim.redeemed', data: { identity: after } }];
+      // Redeeming a code verifies the identity, unless an operator had verified it meanwhile.
+      if (before.verified !== true) events.push({ type: 'identity.verified', data: { identity: after } });
+      return events;
+    }
+    case 'customer.merged':
+      return [
+        {
+          type: 'customer.merged',
+          data: {
+            merge_id: after.merge_id ?? null,
+            customer: asResource(after.target),
+            source_customer: asResource(after.source),
+            target_customer_id: idOf(after.target) ?? entry.customerId ?? null,
+            source_customer_id: idOf(after.source),
+            moved_identity_ids: after.moved_identity_ids ?? [],
+          },
+        },
+      ];
+    case 'customer.unmerged':
+      return [
+        {
+          type: 'customer.unmerged',
+          data: {
+            merge_id: after.merge_id ?? null,
+            customer: asResource(after.source),
+            source_customer_id: idOf(after.source) ?? entry.customerId ?? null,
+            target_customer_id: after.target_customer_id ?? null,
+            moved_back_identity_ids: after.moved_back_identity_ids ?? [],
+          },
+        },
+      ];
+    case 'customers.imported': {
+      // One customer.created per customer and one identity.linked per identity, as if each had
+      // been created through the API (see the outbox's notes on why not one batch event).
+      const created = entry.created?.() ?? { customers: [], identities: [] };
+      return [
+        ...created.customers.map((customer): OutgoingEvent => ({ type: 'customer.created', data: { customer } })),
+        ...created.identities.map((identity): OutgoingEvent => ({ type: 'identity.linked', data: { identity } })),
+      ];
+    }
+    default:
+      return [];
+  }
+}
