@@ -124,7 +124,9 @@ async function metricsPlugin(app: FastifyInstance) {
       help: 'PostgreSQL pool connections: total, idle, and requests waiting for one',
       labelNames: ['state'],
       registers: [registry],
-      collect() {
+      async collect() {
+        // After the scrape's own outbox query, which would otherwise show up as waiting for a connection.
+        await readOutbox().catch(() => undefined);
         this.set({ state: 'total' }, pool.totalCount);
         this.set({ state: 'idle' }, pool.idleCount);
         this.set({ state: 'waiting' }, pool.waitingCount);
