@@ -94,8 +94,8 @@ export function decodeChanges(payload: string): { origin: string; changes: Chang
     changes: {
       identities: data.i ?? [],
       apiKeyHashes: data.k ?? [],
-      webhooks: data.w === true,
       reset: data.r === true,
+      ...(data.w === true ? { webhooks: true } : {}),
     },
   };
 }
