@@ -16,6 +16,11 @@ const EnvSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
+  /**
+   * Requests that take at least this long are logged at info whatever they were; successful fast
+   * reads (lookups, health checks) are logged only at LOG_LEVEL=debug. 0 logs every request.
+   */
+  LOG_SLOW_REQUEST_MS: Type.Number({ minimum: 0, default: 250 }),
   /** Public origin used in links the service prints (docs, README); optional. */
   PUBLIC_URL: Type.Optional(Type.String()),
 
@@ -73,6 +78,8 @@ export interface Config {
   claimCodeTtlSeconds: number;
   claimCodeSecret: string | undefined;
   logLevel: string;
+  /** LOG_SLOW_REQUEST_MS: see the request-log plugin. */
+  slowRequestMs: number;
   publicUrl: string | undefined;
   telegram: {
     botToken: string | undefined;
@@ -154,6 +161,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     claimCodeTtlSeconds: env.CLAIM_CODE_TTL_SECONDS,
     claimCodeSecret: env.CLAIM_CODE_SECRET,
     logLevel: env.LOG_LEVEL,
+    slowRequestMs: env.LOG_SLOW_REQUEST_MS,
     publicUrl: env.PUBLIC_URL,
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
