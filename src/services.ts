@@ -132,6 +132,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       cache: lookupCache,
       syncExternalChanges,
       readQuery: db.readQuery,
+      namedQuery: db.namedQuery,
     }),
     claims: createClaimsService({
       db: db.kysely,

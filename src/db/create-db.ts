@@ -23,6 +23,11 @@ export interface Db {
    * behind a write transaction, whose uncommitted rows it cannot see (WAL: committed data only).
    */
   readQuery: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
+  /**
+   * PostgreSQL only: runs a read statement as a named prepared statement (pg's `name`): each
+   * connection parses and plans it once, then only binds and executes it.
+   */
+  namedQuery: (<R>(name: string, sql: string, parameters: readonly unknown[]) => Promise<R[]>) | undefined;
   destroy(): Promise<void>;
 }
 
@@ -90,6 +95,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
       pool: undefined,
       dataVersion: () => dataVersion.get() as number,
       readQuery: reader?.query,
+      namedQuery: undefined,
       destroy: async () => {
         reader?.close();
         await kysely.destroy();
@@ -111,6 +117,8 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     pool,
     dataVersion: undefined,
     readQuery: undefined,
+    namedQuery: async <R>(name: string, sql: string, parameters: readonly unknown[]) =>
+      (await pool.query({ name, text: sql, values: [...parameters] })).rows as R[],
     destroy: () => kysely.destroy(),
   };
 }
