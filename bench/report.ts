@@ -51,7 +51,7 @@ export interface BenchReport {
    */
   toFloor?: { healthz: Ratios | null; lookupHit: Ratios | null } | null;
   /**
-   * Lookups spread over every key against lookups of the first 20,000 (lookup_hit over
+   * Lookups spread over every key against lookups of 20,000 cached ones (lookup_hit over
    * lookup_hit_hot), the same two ways, when both ran. Absent before 4 December.
    */
   spreadToHot?: Ratios | null;

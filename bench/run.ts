@@ -217,6 +217,7 @@ async function main() {
         claimable: seeded.claimable,
       };
       warmed = Math.min(seeded.summary.identities, cacheEntries);
+      ctx.warmed = warmed;
       const compare = async (label: string, start: () => Promise<ServerProcess>) => {
         const other = await start();
         const comparison = { label, server: other, ctx: { ...ctx, url: other.url, serverPid: other.pid }, rounds: [] };
