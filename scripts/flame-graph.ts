@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 /**
  * Renders a V8 CPU profile (`node --cpu-prof`, or the bench's `--cpu-prof DIR`) as a flame graph
  * in SVG, without a dependency: `npx tsx scripts/flame-graph.ts IN.cpuprofile OUT.svg [title]`.
- * Width is the share of samples; a frame narrower than 0.1 % of the whole is left out to keep
+ * Width is the share of samples; a frame narrower than 0.3 % of the whole is left out to keep
  * the file small. The idle and garbage-collector roots are kept: they are part of where the
  * time goes.
  */
@@ -82,7 +82,7 @@ export function render(profile: Profile, title: string): string {
   const root = tree(profile);
   const width = 1600;
   const row = 16;
-  const minShare = 0.001;
+  const minShare = 0.003;
   const boxes: { frame: Frame; x: number; w: number; level: number }[] = [];
   const place = (frame: Frame, x: number, level: number) => {
     boxes.push({ frame, x, w: (frame.total / root.total) * width, level });
