@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
 import { forUpdate } from '../../db/dialect.js';
@@ -83,11 +84,13 @@ export function prepareFindLookupRows(db: Kysely<Database>, readers: LookupReade
   const slots = compiled.parameters.map((p) => marks.indexOf(p as (typeof marks)[number]));
   if (slots.length !== 3 || slots.some((slot) => slot < 0)) throw new Error('unexpected lookup query parameters');
   const { readQuery, namedQuery } = readers;
+  // Named by its text: PostgreSQL refuses one name for two different statements on a connection.
+  const name = `identity_lookup_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
   return (channel: string, externalId: string, limit: number): LookupRow[] | Promise<LookupRow[]> => {
     const values = [channel, externalId, limit];
     const parameters = slots.map((slot) => values[slot]);
     if (readQuery) return readQuery<LookupRow>(compiled.sql, parameters);
-    if (namedQuery) return namedQuery<LookupRow>('identity_lookup', compiled.sql, parameters);
+    if (namedQuery) return namedQuery<LookupRow>(name, compiled.sql, parameters);
     return db.executeQuery<LookupRow>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
