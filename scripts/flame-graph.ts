@@ -109,6 +109,7 @@ export function render(profile: Profile, title: string): string {
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="11">`,
+    `<title>${xml(title)}</title>`,
     ...drawn,
     `<text x="4" y="${height - 6}" font-size="12">${xml(title)}: width = share of ${(root.total / 1e6).toFixed(1)} s of samples; hover a frame for its name and share</text>`,
     '</svg>',
