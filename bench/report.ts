@@ -1,3 +1,4 @@
+import type { ScenarioName } from './args.js';
 import type { ScenarioResult } from './scenarios.js';
 
 export interface BenchReport {
@@ -43,14 +44,32 @@ export interface BenchReport {
    * own ratios (see `headlineFastApiRatio`).
    */
   lookupHitToFastApi: number | null;
+  /**
+   * Our /healthz and lookup hits against the floor (--compare-node), the medians of the rounds'
+   * own ratios: by requests/s (ours over the floor's) and by the server's CPU time per request
+   * (the floor's over ours). 1 would be as cheap as Node's bare server. Absent before 4 December.
+   */
+  toFloor?: { healthz: Ratios | null; lookupHit: Ratios | null } | null;
+  /**
+   * Lookups spread over every key against lookups of 20,000 cached ones (lookup_hit over
+   * lookup_hit_hot), the same two ways, when both ran. Absent before 4 December.
+   */
+  spreadToHot?: Ratios | null;
   rssMb: { afterStart: number | null; peak: number | null; end: number | null };
   /** V8 heap in use after the last scenario (the caches live there). */
   heapUsedMbAtEnd: number | null;
 }
 
+/** One comparison of two scenarios measured in turns: by requests/s and by CPU time per request. */
+export interface Ratios {
+  throughput: number | null;
+  cpu: number | null;
+}
+
 const LABELS: Record<string, string> = {
   healthz: 'GET /healthz (ceiling)',
   lookup_hit: 'lookup, hit',
+  lookup_hit_hot: 'lookup, hit, 20k hot keys',
   lookup_hit_serial: 'lookup, hit, 1 connection',
   lookup_hit_paced: 'lookup, hit, paced at 50 %',
   lookup_hit_skewed: 'lookup, hit, skewed keys',
@@ -87,6 +106,7 @@ export function formatReport(report: BenchReport): string {
     'requests',
     'errors',
     'server CPU',
+    'CPU µs/req',
     'load gen CPU',
     'cache hits',
     'RSS MB',
@@ -104,6 +124,7 @@ export function formatReport(report: BenchReport): string {
     String(s.requests),
     String(s.errors),
     fixed(s.serverCpu, 2),
+    fixed(s.serverCpuMicrosPerRequest, 1),
     fixed(s.clientCpu, 2),
     s.cacheHitPercent === null || s.cacheHitPercent === undefined ? '-' : `${s.cacheHitPercent.toFixed(1)} %`,
     fixed(s.serverRssPeakMb),
@@ -156,6 +177,19 @@ export function formatReport(report: BenchReport): string {
           ? ` (round by round: lookups ${p99s(report.rounds.map((round) => round.find((s) => s.name === 'lookup_hit')))}; node:http ${p99s(floorRounds)})`
           : ''),
     );
+  }
+  const both = (r: Ratios) =>
+    `${r.throughput === null ? '-' : r.throughput.toFixed(2)} by requests/s, ${r.cpu === null ? '-' : r.cpu.toFixed(2)} by CPU time per request`;
+  if (report.toFloor) {
+    for (const [label, r] of [
+      ['/healthz', report.toFloor.healthz],
+      ['lookup hit', report.toFloor.lookupHit],
+    ] as const) {
+      if (r) lines.push(`${label} / node:http floor: ${both(r)} (median of the rounds' own ratios)`);
+    }
+  }
+  if (report.spreadToHot) {
+    lines.push(`lookup hit (all keys) / lookup hit (20k hot keys): ${both(report.spreadToHot)}`);
   }
   lines.push(
     `server RSS: ${fixed(report.rssMb.afterStart)} MB after start, ${fixed(report.rssMb.peak)} MB peak, ${fixed(report.rssMb.end)} MB at the end; V8 heap in use at the end ${fixed(report.heapUsedMbAtEnd)} MB`,
@@ -219,4 +253,44 @@ function fastApiRoundRatios(rounds: ScenarioResult[][] | null, fastApiRounds: Sc
 /** Each round's own ratio, in the order the rounds ran (rounds without both scenarios left out). */
 function roundRatios(rounds: ScenarioResult[][] | null): number[] {
   return (rounds ?? []).map(ceilingRatio).filter((r): r is number => r !== null);
+}
+
+/** The median of per-round ratios, leaving out rounds that lack a figure. */
+function medianOf(values: (number | null | undefined)[]): number | null {
+  return median(values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/**
+ * `a` against `b`, round by round (they took turns in each round), as the median of the rounds'
+ * own ratios: requests/s of a over b's, and CPU per request of b over a's (so that for both, 1
+ * means "as cheap as b" and less means dearer).
+ */
+export function turnRatios(pairs: [ScenarioResult | undefined, ScenarioResult | undefined][]): Ratios | null {
+  const complete = pairs.filter((p): p is [ScenarioResult, ScenarioResult] => p[0] !== undefined && p[1] !== undefined);
+  if (complete.length === 0) return null;
+  return {
+    throughput: medianOf(complete.map(([a, b]) => a.requestsPerSecond / b.requestsPerSecond)),
+    cpu: medianOf(
+      complete.map(([a, b]) =>
+        a.serverCpuMicrosPerRequest && b.serverCpuMicrosPerRequest
+          ? b.serverCpuMicrosPerRequest / a.serverCpuMicrosPerRequest
+          : null,
+      ),
+    ),
+  };
+}
+
+/** Our scenario `name` of every round against the floor's lookups of the same round. */
+export function floorRatios(rounds: ScenarioResult[][], floorRounds: ScenarioResult[]): BenchReport['toFloor'] {
+  if (floorRounds.length === 0 || floorRounds.length !== rounds.length) return null;
+  const against = (name: ScenarioName) =>
+    turnRatios(rounds.map((round, i) => [round.find((s) => s.name === name), floorRounds[i]]));
+  return { healthz: against('healthz'), lookupHit: against('lookup_hit') };
+}
+
+/** lookup_hit (every key) against lookup_hit_hot (the first 20,000) in the same rounds. */
+export function spreadRatios(rounds: ScenarioResult[][]): Ratios | null {
+  return turnRatios(
+    rounds.map((round) => [round.find((s) => s.name === 'lookup_hit'), round.find((s) => s.name === 'lookup_hit_hot')]),
+  );
 }

@@ -8,7 +8,14 @@ import type { ImportSummary } from '../src/features/data/import.service.js';
 import { createServices } from '../src/services.js';
 import { parseBenchArgs, type ScenarioName } from './args.js';
 import { createBenchDatabase } from './database.js';
-import { type BenchReport, formatReport, headlineCeilingRatio, headlineFastApiRatio } from './report.js';
+import {
+  type BenchReport,
+  floorRatios,
+  formatReport,
+  headlineCeilingRatio,
+  headlineFastApiRatio,
+  spreadRatios,
+} from './report.js';
 import {
   type Claimable,
   oneLookupAnswer,
@@ -120,8 +127,8 @@ const PACED_SHARE = 0.5;
  * step too (see main).
  */
 function steps(names: ScenarioName[]): ScenarioName[][] {
-  const paired: ScenarioName[] = ['healthz', 'lookup_hit'];
-  const both = paired.every((name) => names.includes(name));
+  const paired: ScenarioName[] = ['healthz', 'lookup_hit', 'lookup_hit_hot'];
+  const both = names.includes('lookup_hit') && names.some((name) => name !== 'lookup_hit' && paired.includes(name));
   const result: ScenarioName[][] = [];
   for (const name of names) {
     if (!both || !paired.includes(name)) result.push([name]);
@@ -210,6 +217,7 @@ async function main() {
         claimable: seeded.claimable,
       };
       warmed = Math.min(seeded.summary.identities, cacheEntries);
+      ctx.warmed = warmed;
       const compare = async (label: string, start: () => Promise<ServerProcess>) => {
         const other = await start();
         const comparison = { label, server: other, ctx: { ...ctx, url: other.url, serverPid: other.pid }, rounds: [] };
@@ -305,6 +313,8 @@ async function main() {
       fastapi,
       floor: measuredBeside(floor),
       lookupHitToFastApi: headlineFastApiRatio(results, args.rounds > 1 ? allRounds : null, fastapi),
+      toFloor: floor ? floorRatios(allRounds, floor.rounds) : null,
+      spreadToHot: spreadRatios(allRounds),
       rssMb: { afterStart: rss.afterStart, peak: rss.peak || null, end: rss.end },
       heapUsedMbAtEnd: heapMb,
     };

@@ -99,7 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   app.addSchema(ValidationErrorBody);
 
   await app.register(servicesPlugin, { services, owned: options.services === undefined });
-  await app.register(requestLogPlugin);
+  await app.register(requestLogPlugin, { slowMs: config.slowRequestMs });
   await app.register(metricsPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(lingeringClosePlugin);

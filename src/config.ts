@@ -23,6 +23,11 @@ const EnvSchema = Type.Object({
    * without a country code is read; unset, such a number must be a complete international one.
    */
   DEFAULT_PHONE_REGION: Type.Optional(Type.String()),
+  /**
+   * Requests that take at least this long are logged at info whatever they were; successful fast
+   * reads (lookups, health checks) are logged only at LOG_LEVEL=debug. 0 logs every request.
+   */
+  LOG_SLOW_REQUEST_MS: Type.Number({ minimum: 0, default: 250 }),
   /** Public origin used in links the service prints (docs, README); optional. */
   PUBLIC_URL: Type.Optional(Type.String()),
 
@@ -107,6 +112,8 @@ export interface Config {
   claimCodeTtlSeconds: number;
   claimCodeSecret: string | undefined;
   logLevel: string;
+  /** LOG_SLOW_REQUEST_MS: see the request-log plugin. */
+  slowRequestMs: number;
   publicUrl: string | undefined;
   defaultPhoneRegion: CountryCode | undefined;
   telegram: {
@@ -253,6 +260,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     claimCodeTtlSeconds: env.CLAIM_CODE_TTL_SECONDS,
     claimCodeSecret: env.CLAIM_CODE_SECRET,
     logLevel: env.LOG_LEVEL,
+    slowRequestMs: env.LOG_SLOW_REQUEST_MS,
     publicUrl: env.PUBLIC_URL,
     defaultPhoneRegion: parsePhoneRegion(env.DEFAULT_PHONE_REGION),
     telegram: {

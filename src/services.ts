@@ -224,6 +224,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       rules: identityRules,
       syncExternalChanges,
       readQuery: db.readQuery,
+      namedQuery: db.namedQuery,
     }),
     claims: createClaimsService({
       db: db.kysely,

@@ -31,6 +31,11 @@ export interface Db {
    * Opened with the long wait, so that migrations at start wait for an import's batch.
    */
   shortenLockWaits(): void;
+  /**
+   * PostgreSQL only: runs a read statement as a named prepared statement (pg's `name`): each
+   * connection parses and plans it once, then only binds and executes it.
+   */
+  namedQuery: (<R>(name: string, sql: string, parameters: readonly unknown[]) => Promise<R[]>) | undefined;
   destroy(): Promise<void>;
 }
 
@@ -108,6 +113,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
         sqlite.pragma('busy_timeout = 0');
         reader?.shortenLockWait();
       },
+      namedQuery: undefined,
       destroy: async () => {
         reader?.close();
         await kysely.destroy();
@@ -131,6 +137,8 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     readQuery: undefined,
     // PostgreSQL locks rows, not the database: nothing to shorten.
     shortenLockWaits: () => undefined,
+    namedQuery: async <R>(name: string, sql: string, parameters: readonly unknown[]) =>
+      (await pool.query({ name, text: sql, values: [...parameters] })).rows as R[],
     destroy: () => kysely.destroy(),
   };
 }

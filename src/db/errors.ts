@@ -53,11 +53,18 @@ export async function mapDbError<T>(
   try {
     return await work();
   } catch (error) {
-    const kind = classifyDbError(error);
-    if (kind === 'unavailable') throw databaseUnavailable();
-    if (kind === 'retry') throw databaseBusy();
-    const mapped = kind ? on[kind] : undefined;
-    if (mapped) throw mapped();
-    throw error;
+    throw mappedDbError(error, on);
   }
+}
+
+/** What `mapDbError` throws for `error`: for a database call made synchronously (SQLite reads). */
+export function mappedDbError(
+  error: unknown,
+  on: Partial<Record<'unique' | 'foreign_key', () => DomainError>> = {},
+): unknown {
+  const kind = classifyDbError(error);
+  if (kind === 'unavailable') return databaseUnavailable();
+  if (kind === 'retry') return databaseBusy();
+  const mapped = kind ? on[kind] : undefined;
+  return mapped ? mapped() : error;
 }

@@ -104,7 +104,7 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     // scenario in one go.
     for (const round of report.rounds ?? []) {
       expect(round.map((s) => [s.name, s.turns])).toEqual(
-        SCENARIOS.map((name) => [name, name === 'healthz' || name === 'lookup_hit' ? 2 : 1]),
+        SCENARIOS.map((name) => [name, ['healthz', 'lookup_hit', 'lookup_hit_hot'].includes(name) ? 2 : 1]),
       );
     }
     expect(formatReport(report)).toContain('the two measured in 2 turns each of 1.0 s');
@@ -177,6 +177,25 @@ describe.each(DIALECTS)('npm run bench --compare-node on $name', (dialect) => {
       `p99 of lookup hits ${p99(report.scenarios.find((s) => s.name === 'lookup_hit'))}; of Node's bare HTTP server answering the same requests in the same turns ${p99(report.floor?.lookupHit)} (round by round: lookups ${ours.map(p99).join(', ')}; node:http ${floorRounds.map(p99).join(', ')})`,
     );
     expect(report.fastapi).toBeNull();
+    // CPU time per request, ours and the floor's, from /proc, and the ratios to the floor both ways.
+    for (const round of [...(report.rounds ?? []), floorRounds]) {
+      for (const result of round) expect(result.serverCpuMicrosPerRequest).toBeGreaterThan(0);
+    }
+    const first = report.rounds?.[0]?.find((s) => s.name === 'lookup_hit') as ScenarioResult;
+    const firstFloor = floorRounds[0] as ScenarioResult;
+    const cpuRatios = (report.rounds ?? []).map(
+      (round, i) =>
+        (floorRounds[i]?.serverCpuMicrosPerRequest ?? 0) /
+        (round.find((s) => s.name === 'lookup_hit')?.serverCpuMicrosPerRequest ?? 1),
+    );
+    expect(first.serverCpuMicrosPerRequest).toBeCloseTo(
+      ((first.serverCpu ?? 0) * (first.requests / first.requestsPerSecond) * 1e6) / first.requests,
+      6,
+    );
+    expect(firstFloor.serverCpuMicrosPerRequest).toBeGreaterThan(0);
+    expect(report.toFloor?.lookupHit?.cpu).toBe(Math.min(...cpuRatios));
+    expect(report.toFloor?.healthz?.throughput).toBeGreaterThan(0);
+    expect(text).toMatch(/lookup hit \/ node:http floor: \d+\.\d\d by requests\/s, \d+\.\d\d by CPU time per request/);
   });
 });
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioName } from '../../bench/args.js';
-import { type BenchReport, formatReport, headlineCeilingRatio, headlineFastApiRatio } from '../../bench/report.js';
+import {
+  type BenchReport,
+  floorRatios,
+  formatReport,
+  headlineCeilingRatio,
+  headlineFastApiRatio,
+  spreadRatios,
+  turnRatios,
+} from '../../bench/report.js';
 import type { ScenarioResult } from '../../bench/scenarios.js';
 
 const result = (name: ScenarioName, requestsPerSecond: number): ScenarioResult => ({
@@ -97,5 +105,42 @@ describe('npm run bench --compare-fastapi: the ratio to FastAPI', () => {
         '(round by round: 10.0 ×, 11.0 ×, 7.4 ×)',
     );
     expect(text).toMatch(/^FastAPI \+ uvicorn: lookup, hit +1230 /m);
+  });
+});
+
+describe('npm run bench: ratios to the floor and of spread to hot keys', () => {
+  const withCpu = (name: ScenarioName, requestsPerSecond: number, micros: number | null): ScenarioResult => ({
+    ...result(name, requestsPerSecond),
+    serverCpuMicrosPerRequest: micros,
+  });
+
+  it('are medians of the rounds, by requests/s (ours over theirs) and by CPU per request (theirs over ours)', () => {
+    const ratios = turnRatios([
+      [withCpu('lookup_hit', 6_000, 50), withCpu('lookup_hit', 10_000, 25)],
+      [withCpu('lookup_hit', 5_000, 40), withCpu('lookup_hit', 10_000, 30)],
+      [withCpu('lookup_hit', 9_000, 60), withCpu('lookup_hit', 10_000, 30)],
+    ]);
+    expect(ratios?.throughput).toBeCloseTo(0.6, 10);
+    expect(ratios?.cpu).toBeCloseTo(0.5, 10);
+    // A round without a CPU figure counts for requests/s only; no complete pair gives null.
+    expect(turnRatios([[withCpu('lookup_hit', 5_000, null), withCpu('lookup_hit', 10_000, 30)]])).toEqual({
+      throughput: 0.5,
+      cpu: null,
+    });
+    expect(turnRatios([[undefined, withCpu('lookup_hit', 10_000, 30)]])).toBeNull();
+  });
+
+  it('pair each round of ours with the floor of the same round, and lookups of all keys with the hot ones', () => {
+    const ours = [
+      [withCpu('healthz', 8_000, 40), withCpu('lookup_hit', 6_000, 50), withCpu('lookup_hit_hot', 7_500, 45)],
+      [withCpu('healthz', 9_000, 36), withCpu('lookup_hit', 7_000, 45), withCpu('lookup_hit_hot', 8_750, 40.5)],
+    ];
+    const floor = [withCpu('lookup_hit', 10_000, 30), withCpu('lookup_hit', 10_000, 30)];
+    const toFloor = floorRatios(ours, floor);
+    expect(toFloor?.healthz).toEqual({ throughput: 0.8, cpu: 0.75 });
+    expect(toFloor?.lookupHit).toEqual({ throughput: 0.6, cpu: 0.6 });
+    expect(floorRatios(ours, floor.slice(1))).toBeNull();
+    expect(spreadRatios(ours)?.throughput).toBeCloseTo(0.8, 10);
+    expect(spreadRatios(ours)?.cpu).toBeCloseTo(0.9, 10);
   });
 });

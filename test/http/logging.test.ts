@@ -58,10 +58,11 @@ async function playStory(call: (method: string, url: string, key: string, body?:
   const wrongKey = 'idsk_this-key-does-not-exist-anywhere';
   secrets.push(wrongKey);
   expect((await call('GET', '/v1/customers', wrongKey)).status).toBe(401);
-  return { secrets, requests: 10 };
+  // 10 requests; at info, all but the successful lookup (a fast, successful read) are logged.
+  return { secrets, requests: 9 };
 }
 
-function checkLines(text: string, secrets: string[], requests: number) {
+function checkLines(text: string, secrets: string[], requests: number, level: 'info' | 'debug' = 'info') {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const parsed = lines.map((l) => JSON.parse(l) as LogLine);
   const perRequest = parsed.filter((l) => l.msg === 'request');
@@ -76,7 +77,11 @@ function checkLines(text: string, secrets: string[], requests: number) {
   expect(perRequest.map((l) => `${l.method} ${l.route} ${l.status}`)).toContain(
     'POST /v1/customers/identities/claim 200',
   );
-  expect(perRequest.map((l) => l.route)).toContain('/v1/customers/lookup/identity');
+  const lookups = perRequest.filter((l) => l.route === '/v1/customers/lookup/identity');
+  // Every write and every error is logged; the lookup that went well only at debug.
+  expect(perRequest.map((l) => `${l.method} ${l.status}`)).toContain('GET 401');
+  expect(perRequest.filter((l) => l.method === 'POST')).toHaveLength(8);
+  expect(lookups.map((l) => l.level)).toEqual(level === 'debug' ? [20] : []);
   // The external id stays out of the route: it is the template.
   expect(perRequest.every((l) => !String(l.route).includes('4815162342'))).toBe(true);
   for (const secret of secrets) {
@@ -87,45 +92,90 @@ function checkLines(text: string, secrets: string[], requests: number) {
   for (const code of secrets.filter((s) => s.length === 6)) expect(text.toUpperCase()).not.toContain(code);
 }
 
-describe.each(DIALECTS)('request logs on $name', (dialect) => {
-  let app: FastifyInstance;
-  let output = '';
-  let dispose: () => Promise<void>;
-  beforeAll(async () => {
-    const database = await dialect.create();
-    dispose = database.dispose;
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'info' });
-    // The app's own logger settings, only written to a stream we can read.
-    app = await buildApp(config, {
-      logger: { level: 'info', stream, redact: { paths: REDACTED, censor: '[redacted]' } },
-    });
-    await app.ready();
+/** An app with the app's own logger settings at `level`, writing to a string we can read. */
+async function loggedApp(url: string, level: 'info' | 'debug', env: Record<string, string> = {}) {
+  const log = { text: '' };
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    log.text += chunk.toString('utf8');
   });
-  afterAll(async () => {
-    await app.close();
-    await dispose();
-  });
-
-  it('writes one JSON line per request, without keys or codes', async () => {
-    output = '';
-    const { secrets, requests } = await playStory(async (method, url, key, body) => {
-      const response = await app.inject({
-        method: method as 'GET',
-        url,
-        headers: { 'x-api-key': key },
-        ...(body === undefined ? {} : { payload: body as object }),
-      });
-      return new Response(response.statusCode === 204 ? null : response.body, { status: response.statusCode });
+  const config = loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: level, ...env });
+  const app = await buildApp(config, { logger: { level, stream, redact: { paths: REDACTED, censor: '[redacted]' } } });
+  await app.ready();
+  const call = async (method: string, path: string, key: string, body?: unknown) => {
+    const response = await app.inject({
+      method: method as 'GET',
+      url: path,
+      headers: { 'x-api-key': key },
+      ...(body === undefined ? {} : { payload: body as object }),
     });
-    // The line is written once the response has gone out, which may be just after inject resolves.
-    for (let i = 0; i < 100 && (output.match(/"msg":"request"/g) ?? []).length < requests; i++) {
+    return new Response(response.statusCode === 204 ? null : response.body, { status: response.statusCode });
+  };
+  /** The request lines once `count` are there (a line is written just after the response). */
+  const lines = async (count: number) => {
+    for (let i = 0; i < 100 && (log.text.match(/"msg":"request"/g) ?? []).length < count; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    checkLines(output, secrets, requests);
+    return log;
+  };
+  return { app, call, lines, log };
+}
+
+const parseRequestLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.includes('"msg":"request"'))
+    .map((l) => JSON.parse(l) as LogLine);
+
+describe.each(DIALECTS)('request logs on $name', (dialect) => {
+  // Each test plays on a database of its own (the story creates the same customer each time).
+  const apps: FastifyInstance[] = [];
+  const disposals: (() => Promise<void>)[] = [];
+  const freshDatabase = async () => {
+    const database = await dialect.create();
+    disposals.push(database.dispose);
+    return database.url;
+  };
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const dispose of disposals) await dispose();
+  });
+
+  it('writes one JSON line per write and per error at info, without keys or codes; not for a successful lookup', async () => {
+    const { app, call, lines } = await loggedApp(await freshDatabase(), 'info');
+    apps.push(app);
+    const { secrets, requests } = await playStory(call);
+    checkLines((await lines(requests)).text, secrets, requests, 'info');
+  });
+
+  it('writes the successful lookup too at debug', async () => {
+    const { app, call, lines } = await loggedApp(await freshDatabase(), 'debug');
+    apps.push(app);
+    const { secrets, requests } = await playStory(call);
+    checkLines((await lines(requests + 1)).text, secrets, requests + 1, 'debug');
+  });
+
+  it("keeps a lookup's 404 quiet at info but logs other reads' 404s, and every slow request", async () => {
+    const url = await freshDatabase();
+    const { app, call, lines, log } = await loggedApp(url, 'info');
+    apps.push(app);
+    const lookup = '/v1/customers/lookup/identity?channel=telegram&external_id=999000111';
+    expect((await call('GET', lookup, ADMIN_KEY)).status).toBe(404);
+    expect((await call('GET', `/v1/customers/${crypto.randomUUID()}`, ADMIN_KEY)).status).toBe(404);
+    expect((await call('GET', '/healthz', ADMIN_KEY)).status).toBe(200);
+    const logged = parseRequestLines((await lines(1)).text);
+    expect(logged.map((l) => `${l.route} ${l.status}`)).toEqual(['/v1/customers/:customer_id 404']);
+    log.text = '';
+    // LOG_SLOW_REQUEST_MS=0: every request is slow, so even a fast successful lookup is logged.
+    const slow = await loggedApp(url, 'info', { LOG_SLOW_REQUEST_MS: '0' });
+    apps.push(slow.app);
+    expect((await slow.call('GET', lookup, ADMIN_KEY)).status).toBe(404);
+    expect((await slow.call('GET', '/healthz', ADMIN_KEY)).status).toBe(200);
+    const slowLines = parseRequestLines((await slow.lines(2)).text);
+    expect(slowLines.map((l) => [l.route, l.status, l.slow, l.level])).toEqual([
+      ['/v1/customers/lookup/identity', 404, true, 30],
+      ['/healthz', 200, true, 30],
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
 import { forUpdate } from '../../db/dialect.js';
@@ -83,25 +84,34 @@ export function findLookupRowsInScope(
 
 export type LookupRow = Awaited<ReturnType<typeof findLookupRows>>[number];
 
+/** Db's fast paths for one read statement, each optional (see create-db.ts). */
+export interface LookupReaders {
+  /** Db.readQuery (SQLite files): synchronous, on a read-only connection, without Kysely's executor. */
+  readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
+  /** Db.namedQuery (PostgreSQL): a named prepared statement, parsed and planned once per connection. */
+  namedQuery?: (<R>(name: string, sql: string, parameters: readonly unknown[]) => Promise<R[]>) | undefined;
+}
+
 /**
  * `findLookupRows` with its SQL built and compiled once, for the lookup's hot path: Kysely's
  * builder and compiler cost more per request than the indexed query itself (measured: about
  * 30 µs of 65). The parameters are placed by where the compiler put them, not by assumption.
+ * On a SQLite file the rows come back at once (no promise: issue 21), elsewhere in a promise.
  */
-export function prepareFindLookupRows(
-  db: Kysely<Database>,
-  /** Db.readQuery (SQLite files): the same SQL on a read-only connection, without Kysely's executor. */
-  readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined,
-) {
+export function prepareFindLookupRows(db: Kysely<Database>, readers: LookupReaders = {}) {
   const marks = ['\u0000channel', '\u0000external_id', 987_654_321] as const;
   const compiled = lookupQuery(db, marks[0], marks[1], marks[2]).compile();
   const slots = compiled.parameters.map((p) => marks.indexOf(p as (typeof marks)[number]));
   if (slots.length !== 3 || slots.some((slot) => slot < 0)) throw new Error('unexpected lookup query parameters');
-  return async (channel: string, externalId: string, limit: number): Promise<LookupRow[]> => {
+  const { readQuery, namedQuery } = readers;
+  // Named by its text: PostgreSQL refuses one name for two different statements on a connection.
+  const name = `identity_lookup_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
+  return (channel: string, externalId: string, limit: number): LookupRow[] | Promise<LookupRow[]> => {
     const values = [channel, externalId, limit];
     const parameters = slots.map((slot) => values[slot]);
     if (readQuery) return readQuery<LookupRow>(compiled.sql, parameters);
-    return (await db.executeQuery<LookupRow>(CompiledQuery.raw(compiled.sql, parameters))).rows;
+    if (namedQuery) return namedQuery<LookupRow>(name, compiled.sql, parameters);
+    return db.executeQuery<LookupRow>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
 

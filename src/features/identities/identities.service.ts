@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
-import { classifyDbError, mapDbError } from '../../db/errors.js';
+import { classifyDbError, mapDbError, mappedDbError } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import { ConflictError, conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
@@ -28,13 +28,15 @@ import {
   insertAlias,
   insertIdentity,
   keysOfIdentities,
+  type LookupReaders,
+  type LookupRow,
   listIdentityRowsOfCustomer,
   lockIdentityOfCustomer,
   prepareFindLookupRows,
   updateIdentity,
 } from './identities.repository.js';
 import type { IdentityRow, IdentityUpdate } from './identities.table.js';
-import type { LookupCache } from './lookup-cache.js';
+import { answerOf, type LookupCache, packAnswers } from './lookup-cache.js';
 
 export interface NewIdentity {
   channel: string;
@@ -116,25 +118,56 @@ export function createIdentitiesService(deps: {
   /** How external ids are read (DEFAULT_PHONE_REGION). */
   rules?: IdentityRules | undefined;
   /** Db.readQuery: lookups on a read-only SQLite connection of their own (see create-db.ts). */
-  readQuery?: (<R>(sql: string, parameters: readonly unknown[]) => R[]) | undefined;
+  readQuery?: LookupReaders['readQuery'];
+  /** Db.namedQuery: lookups as a named prepared statement on PostgreSQL. */
+  namedQuery?: LookupReaders['namedQuery'];
   /** Drops the caches when another process changed the database (SQLite); see services.ts. */
   syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
-  const findLookup = prepareFindLookupRows(db, deps.readQuery);
+  const findLookup = prepareFindLookupRows(db, { readQuery: deps.readQuery, namedQuery: deps.namedQuery });
 
-  /** The answer from the database, kept in the cache unless the identity has very many scopes. */
-  async function readAnswer(channel: string, externalId: string, instanceId: string | undefined): Promise<string> {
+  /**
+   * The answer from the database: at once on SQLite (its read is synchronous), else in a promise.
+   * Kept in the cache unless the identity has very many scopes.
+   */
+  function readAnswer(channel: string, externalId: string, instanceId: string | undefined): string | Promise<string> {
     const epoch = cache.epoch();
-    let rows = await mapDbError(() => findLookup(channel, externalId, CACHEABLE_SCOPES + 1));
-    if (rows.length <= CACHEABLE_SCOPES) {
-      cache.set(channel, externalId, rows, epoch);
-    } else {
+    let rows: LookupRow[] | Promise<LookupRow[]>;
+    try {
+      rows = findLookup(channel, externalId, CACHEABLE_SCOPES + 1);
+    } catch (error) {
+      throw mappedDbError(error);
+    }
+    if (rows instanceof Promise) {
+      return mapDbError(() => rows).then((read) => answerFromRows(read, channel, externalId, instanceId, epoch));
+    }
+    return answerFromRows(rows, channel, externalId, instanceId, epoch);
+  }
+
+  /** The rows' answer for this scope, serialized once: the cache keeps the same text. */
+  function answerFromRows(
+    rows: readonly LookupRow[],
+    channel: string,
+    externalId: string,
+    instanceId: string | undefined,
+    epoch: number,
+  ): string | Promise<string> {
+    if (rows.length > CACHEABLE_SCOPES) {
       // Linked in very many instances: the rows read above are any 33 of them (no ORDER BY), so
       // ask for exactly the scopes that can answer: this instance's and the unscoped one.
-      rows = await mapDbError(() => findLookupRowsInScope(db, channel, externalId, instanceId));
+      return mapDbError(() => findLookupRowsInScope(db, channel, externalId, instanceId)).then((scoped) =>
+        answerOrNotFound(resolveScope(scoped, instanceId)),
+      );
     }
-    const row = resolveScope(rows, instanceId);
+    const packed = rows.length === 0 ? null : packAnswers(rows);
+    cache.store(channel, externalId, packed, epoch);
+    const answer = packed === null ? null : answerOf(packed, instanceId);
+    if (answer === null) throw identityNotFound();
+    return answer;
+  }
+
+  function answerOrNotFound(row: LookupRow | undefined): string {
     if (!row) throw identityNotFound();
     return lookupAnswerJson(row);
   }

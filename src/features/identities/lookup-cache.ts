@@ -37,14 +37,14 @@ type ScopedAnswer = [instanceId: string | null, json: string];
  * JSON array of `ScopedAnswer` when there are scopes (at least one row).
  * One string per entry also keeps the cache small (about 420 bytes an entry, measured).
  */
-function pack(rows: readonly LookupRow[]): string {
+export function packAnswers(rows: readonly LookupRow[]): string {
   const only = rows[0];
   if (rows.length === 1 && only && only.instance_id === null) return lookupAnswerJson(only);
   return JSON.stringify(rows.map((r): ScopedAnswer => [r.instance_id, lookupAnswerJson(r)]));
 }
 
 /** The answer for `instanceId` (see resolveScope), or null when no scope answers. */
-function answerOf(packed: string, instanceId: string | undefined): string | null {
+export function answerOf(packed: string, instanceId: string | undefined): string | null {
   if (packed.charCodeAt(0) === 0x7b /* { */) return packed;
   const answer = resolveScope(
     (JSON.parse(packed) as ScopedAnswer[]).map(([instance_id, json]) => ({ instance_id, json })),
@@ -119,16 +119,24 @@ export class LookupCache {
 
   /** Every scope of one identity, as read from the database (an empty list: nobody has it). */
   set(channel: string, externalId: string, rows: readonly LookupRow[], epoch: number) {
+    this.store(channel, externalId, rows.length === 0 ? null : packAnswers(rows), epoch);
+  }
+
+  /**
+   * `set` with the rows already packed (`packAnswers`; null: nobody has it), so that the lookup
+   * that read them answers from the same text rather than serializing twice.
+   */
+  store(channel: string, externalId: string, packed: string | null, epoch: number) {
     if (!this.#lru || epoch !== this.#epoch) return;
     // One answer per identity, in one cache or the other.
     const key = keyOf(channel, externalId);
-    if (rows.length === 0) {
+    if (packed === null) {
       this.#lru.delete(key);
       this.#misses?.set(key, true);
       return;
     }
     this.#misses?.delete(key);
-    this.#lru.set(key, pack(rows));
+    this.#lru.set(key, packed);
   }
 
   invalidate(channel: string, externalId: string) {

@@ -12,7 +12,7 @@ const querystring = Type.Object({
 export default function lookupIdentity(app: App) {
   // Reply: string, because the handler returns the body as JSON text (the schema still describes it).
   app.get<{ Querystring: Static<typeof querystring>; Reply: string }>('/customers/lookup/identity', {
-    config: { auth: 'runtime', rateLimitGroup: 'lookup' },
+    config: { auth: 'runtime', rateLimitGroup: 'lookup', notFoundIsAnAnswer: true },
     schema: {
       tags: ['Customer identities'],
       summary: 'Lookup Identity',
