@@ -18,7 +18,7 @@ import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
 import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
-import { createValidatorCompiler } from './http/validation/ajv.js';
+import { createValidatorCompiler } from './features/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
 import { FieldError } from './internal/errors.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
