@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
+import { createValidatorCompiler } from './features/validation/ajv.js';
 import { errorHandler } from './http/error-handler.js';
 import authPlugin from './http/plugins/auth.js';
 import dashboardPlugin from './http/plugins/dashboard.js';
@@ -18,7 +19,6 @@ import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
 import { ErrorBody, ValidationErrorBody } from './http/schemas/common.js';
-import { createValidatorCompiler } from './features/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
 import { FieldError } from './internal/errors.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type DomainErrorCode, FieldError, RateLimitedError } from '../internal/errors.js';
 import { toFastApiErrors } from '../features/validation/fastapi-errors.js';
+import { DomainError, type DomainErrorCode, FieldError, RateLimitedError } from '../internal/errors.js';
 
 const STATUS: Record<DomainErrorCode, number> = {
   not_found: 404,
