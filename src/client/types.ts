@@ -54,6 +54,8 @@ export interface Page<T> {
 }
 
 export interface ServiceInfo {
+  /** The service's version (since 0.2.0). */
+  version: string;
   claim_code_ttl_seconds: number;
   telegram_bot_username: string | null;
   channels: { telegram: boolean; slack: boolean; whatsapp: boolean };

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { SERVICE_VERSION } from '../../internal/version.js';
 import { CONTENT_SECURITY_POLICY_HEADER } from './security-headers.js';
 
 /**
@@ -14,7 +15,7 @@ async function docsPlugin(app: FastifyInstance) {
       openapi: '3.1.0',
       info: {
         title: 'Identity service',
-        version: '0.1.0',
+        version: SERVICE_VERSION,
         description:
           'Links customers to their channel identities (Telegram, WhatsApp, Slack, …) and answers the agent runtime\'s "who is Telegram user 12345?".',
       },
