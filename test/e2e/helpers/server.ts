@@ -25,8 +25,8 @@ async function createDatabase(dialect: Dialect): Promise<{ url: string; dispose(
   return { url: `sqlite:${join(dir, 'e2e.sqlite')}`, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The whole application listening on 127.0.0.1, on a port the system picks. */
-export async function startServer(dialect: Dialect): Promise<RunningServer> {
+/** The whole application listening on 127.0.0.1, on a port the system picks; `env` adds settings. */
+export async function startServer(dialect: Dialect, env: Record<string, string> = {}): Promise<RunningServer> {
   const database = await createDatabase(dialect);
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -35,6 +35,7 @@ export async function startServer(dialect: Dialect): Promise<RunningServer> {
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
+    ...env,
   });
   const app = await buildApp(config, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
