@@ -4,6 +4,16 @@ import { SERVICE_VERSION } from '../../../internal/version.js';
 import { errors, Nullable } from '../../schemas/common.js';
 import type { App } from '../../types.js';
 
+export const ServiceInfoSchema = Type.Object(
+  {
+    version: Type.String({ description: "The service's version (package.json)", examples: ['0.2.0'] }),
+    claim_code_ttl_seconds: Type.Integer(),
+    telegram_bot_username: Nullable(Type.String()),
+    channels: Type.Object({ telegram: Type.Boolean(), slack: Type.Boolean(), whatsapp: Type.Boolean() }),
+  },
+  { $id: 'ServiceInfo' },
+);
+
 /** What a client (the dashboard) may know of this deployment: nothing secret. */
 export default async function serviceInfoRoutes(app: App, options: { config: Config }) {
   const { config } = options;
@@ -25,12 +35,7 @@ export default async function serviceInfoRoutes(app: App, options: { config: Con
       description:
         "The service's version and the settings a client may show: the claim-code lifetime, the Telegram bot for deep links, which chat webhooks are on.",
       response: {
-        200: Type.Object({
-          version: Type.String({ description: "The service's version (package.json)", examples: ['0.2.0'] }),
-          claim_code_ttl_seconds: Type.Integer(),
-          telegram_bot_username: Nullable(Type.String()),
-          channels: Type.Object({ telegram: Type.Boolean(), slack: Type.Boolean(), whatsapp: Type.Boolean() }),
-        }),
+        200: ServiceInfoSchema,
         ...errors(401, 403),
       },
     },
