@@ -64,7 +64,7 @@ fi
 echo "::: podman build"
 # The host's npm cache is lent to the build's RUN steps, so that npm ci downloads little.
 mkdir -p "${HOME}/.npm"
-podman build --isolation=chroot --format docker --build-arg "BASE=${BASE_IMAGE}" \
+podman build --isolation=chroot --format docker --force-rm --build-arg "BASE=${BASE_IMAGE}" \
   --volume "${HOME}/.npm:/root/.npm" -f Containerfile -t "$IMAGE" . </dev/null >"$WORK/build.log" 2>&1 ||
   { tail -n 40 "$WORK/build.log"; exit 1; }
 tail -n 3 "$WORK/build.log"
@@ -77,7 +77,7 @@ inspect '{{json .Config.Volumes}}' | grep -q '/app/data' || { echo "/app/data is
 CONTAINER="$(buildah from "$IMAGE")"
 buildah run --isolation=chroot "$CONTAINER" -- sh -c '
   test "$(id -u)" != 0 || { echo "runs as root"; exit 1; }
-  for dev in vitest typescript @biomejs esbuild playwright-core tsx; do
+  for dev in vitest typescript @biomejs/biome esbuild playwright-core tsx; do
     test ! -e "node_modules/$dev" || { echo "dev dependency in the image: $dev"; exit 1; }
   done
   node bin/identity-service.js --version' </dev/null
