@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
+import { createValidatorCompiler } from './features/validation/ajv.js';
 import { errorHandler } from './http/error-handler.js';
 import authPlugin from './http/plugins/auth.js';
 import dashboardPlugin from './http/plugins/dashboard.js';
@@ -21,7 +22,6 @@ import mergeRoutes from './http/routes/merges/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
 import webhookRoutes from './http/routes/webhooks/index.js';
 import { ConflictBody, ErrorBody, GoneBody, ValidationErrorBody } from './http/schemas/common.js';
-import { createValidatorCompiler } from './http/validation/ajv.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
 import { FieldError } from './internal/errors.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { DomainError } from '../internal/errors.js';
+import { SERVICE_VERSION } from '../internal/version.js';
 import { withServices } from './context.js';
 import { registerDataCommands } from './data.js';
 import { registerKeyCommands } from './keys.js';
@@ -9,6 +10,7 @@ const program = new Command('identity-service')
   .description(
     'Command line of the identity service. Reads DATABASE_URL like the server (default sqlite:./data/identity.db).',
   )
+  .version(SERVICE_VERSION)
   .showHelpAfterError();
 
 program

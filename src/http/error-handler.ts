@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { toFastApiErrors } from '../features/validation/fastapi-errors.js';
 import {
   ConflictError,
   customerMerged,
@@ -9,7 +10,6 @@ import {
   RateLimitedError,
   RetryLaterError,
 } from '../internal/errors.js';
-import { toFastApiErrors } from './validation/fastapi-errors.js';
 
 const STATUS: Record<DomainErrorCode, number> = {
   not_found: 404,

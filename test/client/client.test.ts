@@ -12,7 +12,7 @@ import {
   RateLimitedError,
   TransportError,
   ValidationError,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createKey } from '../helpers/factories.js';

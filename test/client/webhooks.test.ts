@@ -9,7 +9,7 @@ import {
   verifyWebhook,
   type WebhookEvent,
   WebhookVerificationError,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { type Receiver, startReceiver } from '../webhooks/support/receiver.js';

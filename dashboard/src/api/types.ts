@@ -13,9 +13,9 @@ export type {
   UndoResult,
   ValidationIssue as ValidationItem,
   VerifiedVia,
-} from '../../../src/client/types.js';
+} from '../../../packages/client/src/types.js';
 
-import type { Json } from '../../../src/client/types.js';
+import type { Json } from '../../../packages/client/src/types.js';
 
 /** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {

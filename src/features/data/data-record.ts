@@ -1,14 +1,14 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { ErrorObject } from 'ajv';
-import { Metadata, Nullable, Uuid } from '../../http/schemas/common.js';
-import { ChannelField, ExternalIdField } from '../../http/schemas/resources.js';
-import { createValidatorCompiler } from '../../http/validation/ajv.js';
-import { toFastApiErrors } from '../../http/validation/fastapi-errors.js';
 import { FieldError } from '../../internal/errors.js';
+import { customerInputFields } from '../customers/customer-fields.js';
 import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
 import { type IdentityRules, normalizeChannel, normalizeExternalId } from '../identities/identities.js';
 import type { NewIdentityRow } from '../identities/identities.table.js';
+import { ExternalIdField, identityInputFields } from '../identities/identity-fields.js';
+import { Nullable, Uuid } from '../shared/fields.js';
+import { createValidatorCompiler } from '../validation/ajv.js';
+import { toFastApiErrors } from '../validation/fastapi-errors.js';
 import type { SourceRecord } from './source-reader.js';
 import { uuidV7 } from './uuid-v7.js';
 
@@ -16,15 +16,11 @@ import { uuidV7 } from './uuid-v7.js';
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const Time = () => Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset' });
 
-// The fields and limits of the API's create bodies (create-customer.ts, create-identity.ts),
+// The fields and limits of the API's create bodies (customer-fields.ts, identity-fields.ts),
 // plus what an export carries: ids, timestamps and verification.
 export const IdentityRecord = Type.Object({
   id: Type.Optional(Uuid()),
-  channel: ChannelField(),
-  external_id: ExternalIdField(),
-  instance_id: Type.Optional(Nullable(Uuid())),
-  display_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
-  role_override: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  ...identityInputFields(),
   verified: Type.Optional(Type.Boolean()),
   verified_at: Type.Optional(Nullable(Time())),
   verified_via: Type.Optional(
@@ -34,16 +30,13 @@ export const IdentityRecord = Type.Object({
     }),
   ),
   aliases: Type.Optional(Type.Array(ExternalIdField(), { maxItems: 100 })),
-  metadata: Type.Optional(Metadata()),
   created_at: Type.Optional(Time()),
   updated_at: Type.Optional(Time()),
 });
 
 export const CustomerRecord = Type.Object({
   id: Type.Optional(Uuid()),
-  email: Type.String({ 'x-email': true, maxLength: 320 }),
-  name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
-  metadata: Type.Optional(Metadata()),
+  ...customerInputFields(),
   created_at: Type.Optional(Time()),
   updated_at: Type.Optional(Time()),
   identities: Type.Optional(Type.Array(IdentityRecord, { maxItems: 1000 })),
@@ -102,7 +95,7 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
     method: 'POST',
     url: '/import',
     httpPart: 'body',
-  }) as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+  });
 
   return (value: unknown): PreparedCustomer => {
     if (!validate(value)) {

@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { CHANNEL_PATTERN } from '../../features/identities/identities.js';
 import { Metadata, Nullable, Timestamp, Uuid } from './common.js';
 
 /** How a link was proven: null while unverified. */
@@ -98,12 +97,5 @@ export const NewApiKeySchema = Type.Object(
   { $id: 'NewApiKey' },
 );
 
-/** Input fields shared by several routes. */
-export const ChannelField = () =>
-  Type.String({
-    minLength: 1,
-    maxLength: 64,
-    description: `Channel type: telegram, whatsapp, slack, etc. Trimmed and lowercased, then ${CHANNEL_PATTERN}`,
-  });
-export const ExternalIdField = () =>
-  Type.String({ minLength: 1, maxLength: 255, description: 'External ID (chat_id, phone, etc.)' });
+/** Input fields shared by several routes: what a valid identity is belongs to the features. */
+export { ChannelField, ExternalIdField } from '../../features/identities/identity-fields.js';

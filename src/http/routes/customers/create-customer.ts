@@ -1,13 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { errors, Metadata, Nullable } from '../../schemas/common.js';
+import { customerInputFields } from '../../../features/customers/customer-fields.js';
+import { errors } from '../../schemas/common.js';
 import { CustomerSchema } from '../../schemas/resources.js';
 import { type App, actorOf } from '../../types.js';
 
-const body = Type.Object({
-  email: Type.String({ format: 'email', 'x-email': true, maxLength: 320, examples: ['steve@acme.com'] }),
-  name: Type.Optional(Nullable(Type.String({ maxLength: 255, examples: ['Steve'] }))),
-  metadata: Type.Optional(Metadata()),
-});
+const body = Type.Object(customerInputFields());
 
 export default function createCustomer(app: App) {
   app.post('/customers', {

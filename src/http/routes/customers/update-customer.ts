@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { errors, Metadata, Nullable } from '../../schemas/common.js';
+import { CustomerNameField, EmailField } from '../../../features/customers/customer-fields.js';
+import { errors, Metadata } from '../../schemas/common.js';
 import { CustomerSchema } from '../../schemas/resources.js';
 import { type App, actorOf } from '../../types.js';
 import { CustomerParams } from './get-customer.js';
 
 const body = Type.Object({
-  email: Type.Optional(Type.String({ format: 'email', 'x-email': true, maxLength: 320 })),
-  name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  email: Type.Optional(EmailField()),
+  name: Type.Optional(CustomerNameField()),
   metadata: Type.Optional(Metadata()),
 });
 

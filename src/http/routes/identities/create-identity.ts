@@ -1,24 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { errors, Metadata, Nullable, Uuid } from '../../schemas/common.js';
-import { ChannelField, ExternalIdField, IdentitySchema } from '../../schemas/resources.js';
+import { identityInputFields } from '../../../features/identities/identity-fields.js';
+import { errors } from '../../schemas/common.js';
+import { IdentitySchema } from '../../schemas/resources.js';
 import { type App, actorOf } from '../../types.js';
 import { CustomerParams } from '../customers/get-customer.js';
 
-const body = Type.Object({
-  channel: ChannelField(),
-  external_id: ExternalIdField(),
-  instance_id: Type.Optional(Nullable(Uuid({ description: 'Optional: scope to a specific instance' }))),
-  role_override: Type.Optional(
-    Nullable(
-      Type.String({
-        maxLength: 64,
-        description: "Override channel default role: 'owner' for elevated access, null for default",
-      }),
-    ),
-  ),
-  display_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
-  metadata: Type.Optional(Metadata()),
-});
+const body = Type.Object(identityInputFields());
 
 export default function createIdentity(app: App) {
   app.post('/customers/:customer_id/identities', {

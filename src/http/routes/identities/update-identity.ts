@@ -1,15 +1,16 @@
 import { Type } from '@sinclair/typebox';
-import { errors, Metadata, Nullable, Uuid } from '../../schemas/common.js';
+import { DisplayNameField, RoleOverrideField } from '../../../features/identities/identity-fields.js';
+import { errors, Metadata, Uuid } from '../../schemas/common.js';
 import { IdentitySchema } from '../../schemas/resources.js';
 import { type App, actorOf } from '../../types.js';
 
 export const IdentityParams = Type.Object({ customer_id: Uuid(), identity_id: Uuid() });
 
 const body = Type.Object({
-  display_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  display_name: Type.Optional(DisplayNameField()),
   verified: Type.Optional(Type.Boolean()),
   metadata: Type.Optional(Metadata()),
-  role_override: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  role_override: Type.Optional(RoleOverrideField()),
 });
 
 export default function updateIdentity(app: App) {

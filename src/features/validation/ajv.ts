@@ -1,5 +1,4 @@
 import { Ajv, type ErrorObject, type Options } from 'ajv';
-import type { FastifySchemaCompiler } from 'fastify';
 import { addJsonLimitKeywords } from './json-limits.js';
 import { addLaxBooleanKeyword, laxBooleans } from './lax-boolean.js';
 
@@ -70,12 +69,20 @@ function makeAjv(options: Options): Ajv {
   return ajv;
 }
 
+/** Fastify's validator compiler's shape, without importing the web framework into the features. */
+export type ValidatorCompiler = (route: {
+  schema: unknown;
+  httpPart?: string;
+  method?: string;
+  url?: string;
+}) => Validator;
+
 /**
  * JSON bodies are checked strictly, as pydantic does (a number is not a string; booleans are read
  * as in its lax mode, see lax-boolean.ts); query strings,
  * path parameters and headers arrive as text and are coerced (limit=10 is an integer).
  */
-export function createValidatorCompiler(): FastifySchemaCompiler<any> {
+export function createValidatorCompiler(): ValidatorCompiler {
   const strict = makeAjv({ coerceTypes: false });
   const coercing = makeAjv({ coerceTypes: true });
   return ({ schema, httpPart }) =>

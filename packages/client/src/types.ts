@@ -1,4 +1,8 @@
-/** The API's bodies, as the service sends them (see CONTRACT.md and /openapi.json). */
+/**
+ * The API's bodies, as the service sends them (see /openapi.json): the one definition of each
+ * resource's shape. The service's TypeBox schemas are checked against these when it compiles
+ * (src/http/schemas/client-types.ts), and the dashboard uses them.
+ */
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type Metadata = { [key: string]: Json };
@@ -62,6 +66,8 @@ export interface Page<T> {
 }
 
 export interface ServiceInfo {
+  /** The service's version (since 0.2.0). */
+  version: string;
   claim_code_ttl_seconds: number;
   telegram_bot_username: string | null;
   channels: { telegram: boolean; slack: boolean; whatsapp: boolean };

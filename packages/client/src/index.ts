@@ -1,7 +1,7 @@
 /**
  * A typed client of the identity service for the agent runtime (and any other Node ≥ 20 program),
- * exported as `identity-service/client`. It needs nothing but the global `fetch` (and node:crypto,
- * for verifyWebhook).
+ * published as the package `@identity-service/client`. It needs nothing but the global `fetch` (and
+ * node:crypto, for verifyWebhook).
  *
  *   const ids = createIdentityClient({ baseUrl: 'https://ids.example.com', apiKey: process.env.IDS_KEY! });
  *   const who = await ids.lookupIdentity({ channel: 'telegram', external_id: '12345' }); // null when unknown
