@@ -14,8 +14,15 @@ export type {
   ValidationIssue as ValidationItem,
   VerifiedVia,
 } from '../../../packages/client/src/types.js';
+export type {
+  Webhook,
+  WebhookDeliveryAttempt as Delivery,
+  WebhookEventType,
+  WebhookWithSecret,
+} from '../../../packages/client/src/webhook-types.js';
 
 import type { Json } from '../../../packages/client/src/types.js';
+import type { WebhookEventType } from '../../../packages/client/src/webhook-types.js';
 
 /** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {
@@ -48,20 +55,6 @@ export interface NewApiKey extends Omit<ApiKey, 'last_used_at'> {
   key: string;
 }
 
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  created_at: string;
-}
-
-/** The answer to creating a webhook or rotating its secret: the only times `secret` is shown. */
-export interface WebhookWithSecret extends Webhook {
-  secret: string;
-}
-
 /** The event types a webhook can subscribe to (CONTRACT.md, "Events out"); `*` is every one. */
 export const EVENT_TYPES = [
   'customer.created',
@@ -78,16 +71,4 @@ export const EVENT_TYPES = [
   'identity.alias_added',
   'identity.alias_removed',
   'claim.redeemed',
-] as const;
-
-/** One attempt to deliver an event to a webhook. */
-export interface Delivery {
-  event_id: string;
-  type: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  at: string;
-  /** Where the event's delivery stands now (a field beyond the contract's; absent on older servers). */
-  delivery_status?: 'pending' | 'delivered' | 'failed' | null;
-}
+] as const satisfies readonly WebhookEventType[];
