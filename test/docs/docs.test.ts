@@ -14,7 +14,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 /** Every chat channel on, so that their webhooks are in the document too. */
 const ALL_CHANNELS = {
   TELEGRAM_BOT_TOKEN: '123456:docs-test-token',
-  TELEGRAM_WEBHOOK_SECRET: 'docs-test-secret',
+  TELEGRAM_WEBHOOK_SECRET: 'docs-test-secret-of-at-least-32-characters',
   SLACK_SIGNING_SECRET: 'docs-test-signing-secret',
   WHATSAPP_VERIFY_TOKEN: 'docs-test-verify-token',
   WHATSAPP_APP_SECRET: 'docs-test-app-secret',
