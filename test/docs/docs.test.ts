@@ -57,7 +57,10 @@ describe.each(DIALECTS)('docs/api.md against /openapi.json on $name', (dialect) 
       const [method, url] = route.split(' ') as [string, string];
       expect(method, `${route} is not in /openapi.json`).toBe('GET');
       const res = await t.app.inject({ method: 'GET', url });
-      expect(res.statusCode, `${route} answers`).toBeLessThan(400);
+      // The dashboard's page is a 503 until `npm run build` has built it (as in CI's unit tests):
+      // served all the same, so the route exists.
+      const served = res.statusCode < 400 || (url === '/' && res.statusCode === 503);
+      expect(served, `${route} answers (${res.statusCode})`).toBe(true);
     }
   });
 });
