@@ -8,7 +8,10 @@ import { type RunningServer, startServer } from './helpers/server.js';
  * strict Content-Security-Policy with no console error and no policy violation, and shows no
  * section without routes.
  */
-const TELEGRAM = { TELEGRAM_BOT_TOKEN: '123456:telegram-token-for-docs', TELEGRAM_WEBHOOK_SECRET: 'docs-secret' };
+const TELEGRAM = {
+  TELEGRAM_BOT_TOKEN: '123456:telegram-token-for-docs',
+  TELEGRAM_WEBHOOK_SECRET: 'docs-secret-for-the-telegram-webhook-0123',
+};
 
 describe.each(DIALECTS)('/docs on $name', (dialect) => {
   for (const [label, env] of [
