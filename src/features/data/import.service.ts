@@ -15,7 +15,7 @@ import {
   insertAliasRows,
   insertCustomerRows,
   insertIdentityRows,
-  widenPageCache,
+  tuneForImport,
 } from './data.repository.js';
 import { identityKey, type PreparedCustomer, type PreparedRecord } from './data-record.js';
 
@@ -51,6 +51,8 @@ export interface ImportOptions {
    * PostgreSQL (whose locks are rows, not the database).
    */
   yieldMs?: number;
+  /** Milliseconds of writing (batches one after the other) before the next pause; default 50. */
+  pauseEveryMs?: number;
 }
 
 interface Item extends PreparedCustomer {
@@ -60,8 +62,14 @@ interface Item extends PreparedCustomer {
 
 export const DEFAULT_BATCH_SIZE = 1_000;
 const MAX_KEPT_BAD_LINES = 1_000;
-/** See ImportOptions.yieldMs: 8–16 % of a 1,000-customer batch (25–50 ms in BENCHMARKS.md 1M runs). */
+/** See ImportOptions.yieldMs. */
 const SQLITE_YIELD_MS = 4;
+/**
+ * Writing time between two pauses (ImportOptions.pauseEveryMs): a server's write waits at most
+ * about this long for the lock (SQLITE_WRITE_WAIT_MS is 1,000 by default). A pause after every
+ * batch (25–35 ms each) cost 10–14 % of a million-customer import; one per 50 ms costs 7 %.
+ */
+const SQLITE_PAUSE_EVERY_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type ImportService = ReturnType<typeof createImportService>;
@@ -183,10 +191,15 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     };
 
     const yieldMs = options.yieldMs ?? (isPostgres(db) ? 0 : SQLITE_YIELD_MS);
+    const pauseEveryMs = options.pauseEveryMs ?? SQLITE_PAUSE_EVERY_MS;
+    let writingSince = performance.now();
     const flush = async (batch: Item[]) => {
       await write(batch);
       options.onProgress?.(counts);
-      if (yieldMs > 0) await sleep(yieldMs);
+      if (yieldMs > 0 && performance.now() - writingSince >= pauseEveryMs) {
+        await sleep(yieldMs);
+        writingSince = performance.now();
+      }
     };
     const write = async (batch: Item[]) => {
       // Most batches clash with nothing: they go in at once. Only when the database refuses one (a
@@ -224,20 +237,24 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
       for (const item of items) counts.identities += item.identities.length;
     };
 
-    await mapDbError(() => widenPageCache(db));
-    let batch: Item[] = [];
-    for await (const { line, lastLine, prepared, error } of records) {
-      if (!prepared) {
-        bad(line, lastLine, error ?? 'unreadable line');
-        continue;
+    const restore = await mapDbError(() => tuneForImport(db));
+    try {
+      let batch: Item[] = [];
+      for await (const { line, lastLine, prepared, error } of records) {
+        if (!prepared) {
+          bad(line, lastLine, error ?? 'unreadable line');
+          continue;
+        }
+        batch.push({ line, lastLine, ...prepared });
+        if (batch.length >= batchSize) {
+          await flush(batch);
+          batch = [];
+        }
       }
-      batch.push({ line, lastLine, ...prepared });
-      if (batch.length >= batchSize) {
-        await flush(batch);
-        batch = [];
-      }
+      if (batch.length > 0) await flush(batch);
+    } finally {
+      await mapDbError(restore);
     }
-    if (batch.length > 0) await flush(batch);
     return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
   }
 
