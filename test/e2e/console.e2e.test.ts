@@ -109,7 +109,8 @@ describe.each(DIALECTS)('the console on $name', (dialect) => {
     await page.getByRole('button', { name: 'New API key' }).click();
     const dialog = page.getByRole('dialog', { name: 'New API key' });
     // The name field has the focus as the dialog opens.
-    expect(await page.evaluate('document.activeElement.id')).toBe(await dialog.getByLabel('Name').getAttribute('id'));
+    const nameId = await dialog.getByLabel('Name').getAttribute('id');
+    await expect.poll(() => page.evaluate('document.activeElement.id')).toBe(nameId);
     await dialog.getByRole('button', { name: 'Create key' }).click();
     await dialog.getByText('String should have at least 1 character').waitFor();
     expect(await dialog.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
@@ -159,7 +160,9 @@ describe.each(DIALECTS)('the console on $name', (dialect) => {
     expect(await dialog.getByText('This dashboard is signed in with this key').count()).toBe(0);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await page.evaluate("document.activeElement.getAttribute('aria-label')")).toBe('Revoke key telegram-bot');
+    await expect
+      .poll(() => page.evaluate("document.activeElement.getAttribute('aria-label')"))
+      .toBe('Revoke key telegram-bot');
     expect(
       (await server.api('GET', '/v1/customers/lookup/identity?channel=telegram&external_id=1', undefined, newKey))
         .status,
