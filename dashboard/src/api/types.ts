@@ -22,7 +22,6 @@ export type {
 } from '../../../packages/client/src/webhook-types.js';
 
 import type { Json } from '../../../packages/client/src/types.js';
-import type { WebhookEventType } from '../../../packages/client/src/webhook-types.js';
 
 /** One entry of the audit trail (GET /v1/audit); only the dashboard reads it. */
 export interface AuditEvent {
@@ -56,19 +55,4 @@ export interface NewApiKey extends Omit<ApiKey, 'last_used_at'> {
 }
 
 /** The event types a webhook can subscribe to (CONTRACT.md, "Events out"); `*` is every one. */
-export const EVENT_TYPES = [
-  'customer.created',
-  'customer.updated',
-  'customer.deleted',
-  'customer.merged',
-  'customer.unmerged',
-  'identity.linked',
-  'identity.updated',
-  'identity.verified',
-  'identity.unverified',
-  'identity.moved',
-  'identity.unlinked',
-  'identity.alias_added',
-  'identity.alias_removed',
-  'claim.redeemed',
-] as const satisfies readonly WebhookEventType[];
+export { WEBHOOK_EVENT_TYPES as EVENT_TYPES } from '../../../packages/client/src/webhook-types.js';

@@ -141,6 +141,15 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
 
   const replace = (identity: Identity) =>
     setIdentities((list) => (list ?? []).map((item) => (item.id === identity.id ? identity : item)));
+  /** A dialog's change is done: close it and show the new history. */
+  const closeChanged = () => {
+    setDialog(null);
+    changed();
+  };
+  const identitySaved = (saved: Identity) => {
+    replace(saved);
+    closeChanged();
+  };
 
   const generate = async (identity: Identity) => {
     setBusyId(identity.id);
@@ -302,8 +311,7 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
           onClose={() => setDialog(null)}
           onSaved={(saved) => {
             setCustomer(saved);
-            setDialog(null);
-            changed();
+            closeChanged();
           }}
         />
       ) : null}
@@ -330,15 +338,7 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
       ) : null}
 
       {dialog?.kind === 'edit-identity' ? (
-        <EditIdentityDialog
-          identity={dialog.identity}
-          onClose={() => setDialog(null)}
-          onSaved={(saved) => {
-            replace(saved);
-            setDialog(null);
-            changed();
-          }}
-        />
+        <EditIdentityDialog identity={dialog.identity} onClose={() => setDialog(null)} onSaved={identitySaved} />
       ) : null}
 
       {dialog?.kind === 'unlink' ? (
@@ -351,8 +351,7 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
             await api.deleteIdentity(customerId, gone.id);
             setIdentities((list) => (list ?? []).filter((item) => item.id !== gone.id));
             if (code?.identity_id === gone.id) setCode(null);
-            setDialog(null);
-            changed();
+            closeChanged();
           }}
         >
           <p>
@@ -365,15 +364,7 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
         </ConfirmDialog>
       ) : null}
       {dialog?.kind === 'add-alias' ? (
-        <AliasDialog
-          identity={dialog.identity}
-          onClose={() => setDialog(null)}
-          onSaved={(saved) => {
-            replace(saved);
-            setDialog(null);
-            changed();
-          }}
-        />
+        <AliasDialog identity={dialog.identity} onClose={() => setDialog(null)} onSaved={identitySaved} />
       ) : null}
 
       {dialog?.kind === 'remove-alias' ? (
@@ -385,8 +376,7 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
             const { identity, alias } = dialog;
             await api.removeAlias(customerId, identity.id, alias);
             replace({ ...identity, aliases: (identity.aliases ?? []).filter((item) => item !== alias) });
-            setDialog(null);
-            changed();
+            closeChanged();
           }}
         >
           <p>

@@ -50,6 +50,7 @@ export {
 export type * from './types.js';
 export { type VerifyOptions, verifyWebhook, type WebhookHeaders, WebhookVerificationError } from './verify-webhook.js';
 export type * from './webhook-types.js';
+export { WEBHOOK_EVENT_TYPES } from './webhook-types.js';
 
 export interface IdentityClientOptions {
   /** Where the service listens, e.g. `https://ids.example.com` (with or without a trailing slash). */

@@ -1,21 +1,24 @@
 import type { Customer, Identity } from './types.js';
 
-/** Every event type a webhook subscription can ask for. */
-export type WebhookEventType =
-  | 'customer.created'
-  | 'customer.updated'
-  | 'customer.deleted'
-  | 'customer.merged'
-  | 'customer.unmerged'
-  | 'identity.linked'
-  | 'identity.updated'
-  | 'identity.verified'
-  | 'identity.unverified'
-  | 'identity.moved'
-  | 'identity.unlinked'
-  | 'identity.alias_added'
-  | 'identity.alias_removed'
-  | 'claim.redeemed';
+/** Every event type a webhook subscription can ask for, in the order the service lists them. */
+export const WEBHOOK_EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.merged',
+  'customer.unmerged',
+  'identity.linked',
+  'identity.updated',
+  'identity.verified',
+  'identity.unverified',
+  'identity.moved',
+  'identity.unlinked',
+  'identity.alias_added',
+  'identity.alias_removed',
+  'claim.redeemed',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** What each event type's `data` holds: the resources after the change. */
 export interface WebhookEventData {

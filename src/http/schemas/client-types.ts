@@ -1,5 +1,13 @@
-import type { ClaimCode, Customer, Identity, LookupResult, ServiceInfo } from '@identity-service/client';
+import type {
+  ClaimCode,
+  Customer,
+  Identity,
+  LookupResult,
+  ServiceInfo,
+  WebhookEventType,
+} from '@identity-service/client';
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { EventType } from '../../features/webhooks/webhooks.js';
 import type { ServiceInfoSchema } from '../routes/service-info/index.js';
 import type { ClaimCodeSchema, CustomerSchema, IdentitySchema, LookupResultSchema } from './resources.js';
 
@@ -33,3 +41,8 @@ export type ClientTypesMatchSchemas = [
   Check<Matches<typeof ClaimCodeSchema, ClaimCode>>,
   Check<Matches<typeof ServiceInfoSchema, ServiceInfo>>,
 ];
+
+/** The service's event types and the client's are the same set. */
+export type EventTypesMatch = Check<
+  Assignable<EventType, WebhookEventType> extends true ? Assignable<WebhookEventType, EventType> : false
+>;
