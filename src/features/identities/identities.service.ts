@@ -125,7 +125,10 @@ export function createIdentitiesService(deps: {
   syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
-  const findLookup = prepareFindLookupRows(db, { readQuery: deps.readQuery, namedQuery: deps.namedQuery });
+  const findLookup = prepareFindLookupRows(db, CACHEABLE_SCOPES + 1, {
+    readQuery: deps.readQuery,
+    namedQuery: deps.namedQuery,
+  });
 
   /**
    * The answer from the database: at once on SQLite (its read is synchronous), else in a promise.
@@ -135,7 +138,7 @@ export function createIdentitiesService(deps: {
     const epoch = cache.epoch();
     let rows: LookupRow[] | Promise<LookupRow[]>;
     try {
-      rows = findLookup(channel, externalId, CACHEABLE_SCOPES + 1);
+      rows = findLookup(channel, externalId);
     } catch (error) {
       throw mappedDbError(error);
     }
