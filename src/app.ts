@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { createValidatorCompiler } from './features/validation/ajv.js';
 import { errorHandler } from './http/error-handler.js';
+import { createFastPath, type FastPath, parseQuerystring } from './http/fast-path.js';
 import authPlugin from './http/plugins/auth.js';
 import dashboardPlugin from './http/plugins/dashboard.js';
 import docsPlugin from './http/plugins/docs.js';
@@ -10,8 +12,10 @@ import lingeringClosePlugin from './http/plugins/lingering-close.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import requestLogPlugin from './http/plugins/request-log.js';
+import routeConfigPlugin from './http/plugins/route-config.js';
 import securityHeadersPlugin, { clientErrorHandler, frameworkErrors } from './http/plugins/security-headers.js';
 import servicesPlugin from './http/plugins/services.js';
+import { requestIdOf } from './http/request-id.js';
 import apiKeyRoutes from './http/routes/api-keys/index.js';
 import auditRoutes from './http/routes/audit/index.js';
 import channelRoutes from './http/routes/channels/index.js';
@@ -46,17 +50,34 @@ export const REDACTED = [
 
 /** Builds the whole application; never listens, so tests can inject requests. */
 export async function buildApp(config: Config, options: BuildOptions = {}) {
+  // Set once every plugin is registered (below); until then, and with HTTP_FAST_PATH=false,
+  // every request goes to Fastify.
+  let fastPath: FastPath | undefined;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
     // One line per request comes from the request-log plugin instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
-    },
+    genReqId: requestIdOf,
     requestIdHeader: false,
+    routerOptions: { querystringParser: parseQuerystring },
+    // Node's server as Fastify makes it, with the fast path in front (Fastify's documented
+    // serverFactory; injected requests, as in most tests, never reach it).
+    serverFactory: (handler, serverOptions) => {
+      const server = createServer((req, res) => {
+        if (!fastPath?.answer(req, res, handler)) handler(req, res);
+      });
+      // Fastify's own settings for its server (its defaults: we set none of them).
+      const ms = (name: string, fallback: number) => {
+        const value = (serverOptions as Record<string, unknown>)[name];
+        return typeof value === 'number' ? value : fallback;
+      };
+      server.keepAliveTimeout = ms('keepAliveTimeout', 72_000);
+      server.requestTimeout = ms('requestTimeout', 0);
+      server.setTimeout(ms('connectionTimeout', 0));
+      return server;
+    },
     clientErrorHandler,
     frameworkErrors,
     ajv: { customOptions: { allErrors: false } },
@@ -71,15 +92,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       deliverWebhooks: options.deliverWebhooks ?? true,
     }));
 
-  app.setValidatorCompiler(createValidatorCompiler());
+  const compileValidator = createValidatorCompiler();
+  app.setValidatorCompiler(compileValidator);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
-  // Callback hooks here and in the plugins that run on every request: an async hook costs a
-  // promise and a turn of the microtask queue per request.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('x-request-id', request.id);
-    done(null, payload);
-  });
 
   // FastAPI reads any body as JSON and reports where it broke; so do we.
   app.removeAllContentTypeParsers();
@@ -99,6 +115,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   app.addSchema(ValidationErrorBody);
 
   await app.register(servicesPlugin, { services, owned: options.services === undefined });
+  await app.register(routeConfigPlugin);
   await app.register(requestLogPlugin, { slowMs: config.slowRequestMs });
   await app.register(metricsPlugin);
   await app.register(securityHeadersPlugin);
@@ -121,5 +138,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     },
     { prefix: '/v1' },
   );
+  if (config.fastPath) {
+    fastPath = createFastPath(app, {
+      compileValidator,
+      slowMs: config.slowRequestMs,
+      lookupRateLimited: config.rateLimit.lookupPerKey > 0,
+    });
+    app.decorate('fastPath', fastPath);
+  }
   return app;
 }

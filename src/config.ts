@@ -28,6 +28,11 @@ const EnvSchema = Type.Object({
    * reads (lookups, health checks) are logged only at LOG_LEVEL=debug. 0 logs every request.
    */
   LOG_SLOW_REQUEST_MS: Type.Number({ minimum: 0, default: 250 }),
+  /**
+   * Cached lookups and /healthz answered before the web framework (src/http/fast-path.ts), with
+   * the same bytes; false sends every request through Fastify's routing and hooks.
+   */
+  HTTP_FAST_PATH: Type.Boolean({ default: true }),
   /** Public origin used in links the service prints (docs, README); optional. */
   PUBLIC_URL: Type.Optional(Type.String()),
 
@@ -114,6 +119,8 @@ export interface Config {
   logLevel: string;
   /** LOG_SLOW_REQUEST_MS: see the request-log plugin. */
   slowRequestMs: number;
+  /** HTTP_FAST_PATH: see src/http/fast-path.ts. */
+  fastPath: boolean;
   publicUrl: string | undefined;
   defaultPhoneRegion: CountryCode | undefined;
   telegram: {
@@ -261,6 +268,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     claimCodeSecret: env.CLAIM_CODE_SECRET,
     logLevel: env.LOG_LEVEL,
     slowRequestMs: env.LOG_SLOW_REQUEST_MS,
+    fastPath: env.HTTP_FAST_PATH,
     publicUrl: env.PUBLIC_URL,
     defaultPhoneRegion: parsePhoneRegion(env.DEFAULT_PHONE_REGION),
     telegram: {

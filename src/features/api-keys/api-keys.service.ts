@@ -81,6 +81,13 @@ export function createApiKeysService(deps: {
     touchKey(db, keyId, now.toISOString(), staleBefore).catch(deps.onBackgroundError);
   }
 
+  function knownByHash(hash: string): Principal | undefined {
+    deps.syncExternalChanges?.();
+    const principal = known.get(hash);
+    if (principal) touch(principal.keyId);
+    return principal;
+  }
+
   async function authenticateFromDatabase(hash: string): Promise<Principal | undefined> {
     const seen = epoch;
     const row = await mapDbError(() => findActiveKeyByHash(db, hash));
@@ -135,11 +142,12 @@ export function createApiKeysService(deps: {
       // the raw key with the last one presented (a shortcut that saved the hash, some 5 µs) would
       // leak, in the time a mismatch takes, how much of another client's key a guess got right.
       const hash = hashApiKey(presented);
-      deps.syncExternalChanges?.();
-      const principal = known.get(hash);
-      if (!principal) return authenticateFromDatabase(hash);
-      touch(principal.keyId);
-      return principal;
+      return knownByHash(hash) ?? authenticateFromDatabase(hash);
+    },
+
+    /** `authenticate` for a key this process knows; undefined, without asking the database, for any other. */
+    knownPrincipal(presented: string): Principal | undefined {
+      return knownByHash(hashApiKey(presented));
     },
 
     /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Random } from '../../internal/clock.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
@@ -27,7 +27,8 @@ export interface NewApiKey extends Omit<ApiKey, 'last_used_at'> {
 /** 256 random bits, base64url. */
 export const generateApiKey = (random: Random) => `${KEY_PREFIX}${random.bytes(32).toString('base64url')}`;
 
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+/** SHA-256 in hex, in one call (`crypto.hash`: a third of createHash's cost; it runs on every request). */
+export const hashApiKey = (key: string) => hash('sha256', key, 'hex');
 
 /** A key of ours shows its prefix and 8 of its 43 random characters; any other (a bootstrap key) only 4 characters. */
 export const shownPrefix = (key: string) =>

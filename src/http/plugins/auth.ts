@@ -38,7 +38,7 @@ async function authPlugin(app: FastifyInstance) {
   }
 
   app.addHook('onRequest', (request, _reply, done) => {
-    const needed = request.routeOptions.config.auth;
+    const needed = request.routeConfig.auth;
     if (!needed) return done();
     const header = request.headers['x-api-key'];
     const presented = Array.isArray(header) ? header[0] : header;
@@ -54,4 +54,4 @@ async function authPlugin(app: FastifyInstance) {
   });
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['services', 'rate-limit'] });
+export default fp(authPlugin, { name: 'auth', dependencies: ['services', 'rate-limit', 'route-config'] });

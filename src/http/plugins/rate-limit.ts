@@ -73,7 +73,7 @@ async function rateLimitPlugin(app: FastifyInstance, options: { limits: Config['
   if (lookupPerKey > 0) {
     app.addHook('preHandler', async (request) => {
       const keyId = request.principal?.keyId;
-      if (request.routeOptions.config.rateLimitGroup !== 'lookup' || !keyId) return;
+      if (request.routeConfig.rateLimitGroup !== 'lookup' || !keyId) return;
       let count: { count: number; resetInMs: number };
       try {
         count = await counters.hit(`lookup:${keyId}`, windowMs);
@@ -100,4 +100,4 @@ declare module 'fastify' {
   }
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['services'] });
+export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['services', 'route-config'] });

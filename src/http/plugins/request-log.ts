@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -26,7 +26,44 @@ const INFO = 30;
 function isQuietSuccess(request: FastifyRequest, reply: FastifyReply): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const status = reply.statusCode;
-  return status < 400 || (status === 404 && request.routeOptions.config.notFoundIsAnAnswer === true);
+  return status < 400 || (status === 404 && request.routeConfig.notFoundIsAnAnswer === true);
+}
+
+/** Whether `log` writes the lines of quiet successes (its level is debug or below). */
+export function logsQuietSuccesses(log: FastifyBaseLogger): boolean {
+  const level = LEVELS[log.level];
+  // No level: Fastify's stand-in when logging is off (`logger: false`), which writes nothing.
+  return level !== undefined && level <= DEBUG;
+}
+
+/** What the line of one answered request says. */
+export interface AnsweredRequest {
+  method: string;
+  /** The route's template, or 'unmatched'. */
+  route: string;
+  status: number;
+  ms: number;
+  keyId: string | undefined;
+  /** A read that went well (see isQuietSuccess). */
+  quiet: boolean;
+}
+
+/** The request's line, at the level its kind and time call for (none when `log`'s level is above it). */
+export function logRequest(log: FastifyBaseLogger, slowMs: number, answered: AnsweredRequest): void {
+  const slow = answered.ms >= slowMs;
+  const quiet = !slow && answered.quiet;
+  if ((LEVELS[log.level] ?? 0) > (quiet ? DEBUG : INFO)) return;
+  log[quiet ? 'debug' : 'info'](
+    {
+      method: answered.method,
+      route: answered.route,
+      status: answered.status,
+      ms: Math.round(answered.ms * 100) / 100,
+      key_id: answered.keyId,
+      ...(slow ? { slow: true } : {}),
+    },
+    'request',
+  );
 }
 
 /**
@@ -38,23 +75,16 @@ function isQuietSuccess(request: FastifyRequest, reply: FastifyReply): boolean {
  */
 async function requestLogPlugin(app: FastifyInstance, options: RequestLogOptions) {
   app.addHook('onResponse', (request, reply, done) => {
-    const ms = reply.elapsedTime;
-    const slow = ms >= options.slowMs;
-    const quiet = !slow && isQuietSuccess(request, reply);
-    if ((LEVELS[request.log.level] ?? 0) > (quiet ? DEBUG : INFO)) return done();
-    request.log[quiet ? 'debug' : 'info'](
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        ms: Math.round(ms * 100) / 100,
-        key_id: request.principal?.keyId,
-        ...(slow ? { slow: true } : {}),
-      },
-      'request',
-    );
+    logRequest(request.log, options.slowMs, {
+      method: request.method,
+      route: request.routeConfig.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+      keyId: request.principal?.keyId,
+      quiet: isQuietSuccess(request, reply),
+    });
     done();
   });
 }
 
-export default fp(requestLogPlugin, { name: 'request-log' });
+export default fp(requestLogPlugin, { name: 'request-log', dependencies: ['route-config'] });

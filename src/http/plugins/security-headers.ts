@@ -78,7 +78,7 @@ const API_HEADER_NAMES = new Set([
  * policies) only mean something for a page a browser renders; leaving them out makes every API
  * answer some 550 bytes shorter.
  */
-function apiSecurityHeaders(): [name: string, value: string][] {
+export function apiSecurityHeaders(): [name: string, value: string][] {
   return securityHeaders()
     .map(([name, value]): [string, string] =>
       name === 'content-security-policy' ? [name, API_CONTENT_SECURITY_POLICY] : [name, value],
@@ -86,17 +86,20 @@ function apiSecurityHeaders(): [name: string, value: string][] {
     .filter(([name]) => name === 'content-security-policy' || API_HEADER_NAMES.has(name));
 }
 
-/** Helmet's headers on every response (a page's or the API's set), and a limit on query strings. */
+/**
+ * Helmet's headers on every response (a page's or the API's set), the request id, and a limit on
+ * query strings: one hook, as every request pays for each hook it goes through. Callback hooks
+ * here and in the other plugins that run on every request: an async hook costs a promise and a
+ * turn of the microtask queue per request.
+ */
 async function securityHeadersPlugin(app: FastifyInstance) {
   const pageHeaders = securityHeaders();
   const apiHeaders = apiSecurityHeaders();
-  // On the raw response, as helmet does: a route may still set its own (the docs page's policy).
   app.addHook('onRequest', (request, reply, done) => {
-    for (const [name, value] of isApiPath(request.url) ? apiHeaders : pageHeaders) reply.raw.setHeader(name, value);
-    done();
-  });
-
-  app.addHook('onRequest', (request, _reply, done) => {
+    // On the raw response, as helmet does: a route may still set its own (the docs page's policy).
+    const raw = reply.raw;
+    for (const [name, value] of isApiPath(request.url) ? apiHeaders : pageHeaders) raw.setHeader(name, value);
+    raw.setHeader('x-request-id', request.id);
     const at = request.url.indexOf('?');
     if (at >= 0 && request.url.length - at - 1 > MAX_QUERY_BYTES) {
       return done(new DomainError('bad_request', `Query string too long: at most ${MAX_QUERY_BYTES} bytes`));
