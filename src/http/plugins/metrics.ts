@@ -6,8 +6,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** This app's own Prometheus registry (tests build many apps in one process). */
     metrics: Registry;
-    /** Counts an answered request in http_requests_total and http_request_duration_seconds. */
-    observeRequest: (method: string, route: string, status: number, seconds: number) => void;
+    /** What counts an answered request (method, route template, status) in http_requests_total and http_request_duration_seconds. */
+    requestObserver: (method: string, route: string, status: number) => (seconds: number) => void;
   }
 }
 
@@ -57,9 +57,7 @@ async function metricsPlugin(app: FastifyInstance) {
     return observe;
   };
   // Requests answered before Fastify (fast-path.ts) are counted here too.
-  app.decorate('observeRequest', (method: string, route: string, status: number, seconds: number) =>
-    observerFor(method, route, status)(seconds),
-  );
+  app.decorate('requestObserver', observerFor);
   app.addHook('onResponse', (request, reply, done) => {
     // The template, never the path itself: ids and phone numbers would explode the label set.
     observerFor(request.method, request.routeConfig.url ?? 'unmatched', reply.statusCode)(reply.elapsedTime / 1000);
