@@ -66,7 +66,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // serverFactory; injected requests, as in most tests, never reach it).
     serverFactory: (handler, serverOptions) => {
       const server = createServer((req, res) => {
-        if (!fastPath?.answer(req, res, handler)) handler(req, res);
+        let answered = false;
+        try {
+          answered = fastPath?.answer(req, res, handler) ?? false;
+        } catch (error) {
+          // A fault of the fast path must not take the process down: Fastify answers, unless
+          // the answer had begun.
+          app.log.error({ err: error }, 'the fast path failed');
+          answered = res.headersSent;
+        }
+        if (!answered) handler(req, res);
       });
       // Fastify's own settings for its server (its defaults: we set none of them).
       const ms = (name: string, fallback: number) => {

@@ -116,6 +116,12 @@ export function createFastPath(
     }
   }
 
+  /** A fault of this path itself: logged, and the connection closed if nothing was answered. */
+  function failed(error: unknown, req: IncomingMessage, res: ServerResponse) {
+    app.log.error({ err: error, route: LOOKUP_ROUTE, reqId: requestIdOf(req) }, 'the fast path failed');
+    if (!res.headersSent) res.destroy();
+  }
+
   const isNotFound = (error: unknown): error is DomainError =>
     error instanceof DomainError && error.code === 'not_found';
   const notFoundBody = (error: DomainError) => JSON.stringify({ detail: error.detail });
@@ -149,13 +155,15 @@ export function createFastPath(
     }
     // Read in a promise (PostgreSQL): answered when it comes; an error other than "nobody has
     // it" is Fastify's to answer, which reads again (a read changes nothing).
-    answer.then(
-      (body) => send(req, res, started, LOOKUP_ROUTE, 200, body, principal),
-      (error: unknown) =>
-        isNotFound(error)
-          ? send(req, res, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal)
-          : fastify(req, res),
-    );
+    answer
+      .then(
+        (body) => send(req, res, started, LOOKUP_ROUTE, 200, body, principal),
+        (error: unknown) =>
+          isNotFound(error)
+            ? send(req, res, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal)
+            : fastify(req, res),
+      )
+      .catch((error: unknown) => failed(error, req, res));
     return true;
   }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, REDACTED } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { DomainError } from '../../src/internal/errors.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
 import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey } from '../helpers/factories.js';
@@ -175,6 +176,31 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
     expect(logged[0]).toMatchObject({ level: 30, method: 'GET', status: 200, slow: true, reqId: expect.any(String) });
     expect(logged[0]?.key_id).toEqual(expect.any(String));
     expect(JSON.stringify(lines)).not.toContain(runtimeKey);
+  });
+
+  it('hands a lookup whose read failed in a promise to Fastify, which answers the error', async () => {
+    const identities = fast.services.identities;
+    const original = identities.lookupJson;
+    let reads = 0;
+    identities.lookupJson = () => {
+      reads++;
+      return Promise.reject(new DomainError('unavailable', 'The database is not answering'));
+    };
+    try {
+      let answer: Answer | undefined;
+      const path = lookupPath({ channel: 'telegram', external_id: telegramId });
+      const answered = await answeredDuring(async () => {
+        answer = await call(fastUrl, path, withKey(runtimeKey));
+      });
+      expect(answer?.status).toBe(503);
+      expect(JSON.parse(answer?.body ?? '{}')).toEqual({ detail: 'The database is not answering' });
+      expect(answer?.headers['retry-after']).toBe('5');
+      // Read by the fast path, then again by the route.
+      expect(reads).toBe(2);
+      expect(answered).toBe(0);
+    } finally {
+      identities.lookupJson = original;
+    }
   });
 
   it('is off with HTTP_FAST_PATH=false', () => {
