@@ -86,15 +86,14 @@ export function createFastPath(
   });
 
   function send(
-    req: IncomingMessage,
     res: ServerResponse,
+    id: string,
     started: number,
     route: string,
     status: 200 | 404,
     body: string,
     principal?: Principal,
   ) {
-    const id = requestIdOf(req);
     head[ID] = id;
     head[LENGTH] = String(Buffer.byteLength(body));
     res.writeHead(status, head);
@@ -117,8 +116,8 @@ export function createFastPath(
   }
 
   /** A fault of this path itself: logged, and the connection closed if nothing was answered. */
-  function failed(error: unknown, req: IncomingMessage, res: ServerResponse) {
-    app.log.error({ err: error, route: LOOKUP_ROUTE, reqId: requestIdOf(req) }, 'the fast path failed');
+  function failed(error: unknown, res: ServerResponse, id: string) {
+    app.log.error({ err: error, route: LOOKUP_ROUTE, reqId: id }, 'the fast path failed');
     if (!res.headersSent) res.destroy();
   }
 
@@ -141,29 +140,30 @@ export function createFastPath(
     if (!principal || !scopeAllows(principal.scope, LOOKUP_CONFIG.auth)) return false;
     const query = parseQuerystring(url.slice(LOOKUP_PREFIX.length));
     if (!validQuery(query)) return false;
+    const id = requestIdOf(req);
     let answer: string | Promise<string>;
     try {
       answer = services.identities.lookupJson(query as Parameters<typeof services.identities.lookupJson>[0]);
     } catch (error) {
       if (!isNotFound(error)) return false;
-      send(req, res, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal);
+      send(res, id, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal);
       return true;
     }
     if (typeof answer === 'string') {
-      send(req, res, started, LOOKUP_ROUTE, 200, answer, principal);
+      send(res, id, started, LOOKUP_ROUTE, 200, answer, principal);
       return true;
     }
     // Read in a promise (PostgreSQL): answered when it comes; an error other than "nobody has
     // it" is Fastify's to answer, which reads again (a read changes nothing).
     answer
       .then(
-        (body) => send(req, res, started, LOOKUP_ROUTE, 200, body, principal),
+        (body) => send(res, id, started, LOOKUP_ROUTE, 200, body, principal),
         (error: unknown) =>
           isNotFound(error)
-            ? send(req, res, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal)
+            ? send(res, id, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal)
             : fastify(req, res),
       )
-      .catch((error: unknown) => failed(error, req, res));
+      .catch((error: unknown) => failed(error, res, id));
     return true;
   }
 
@@ -181,7 +181,7 @@ export function createFastPath(
       if (logsQuietSuccesses(app.log)) return false;
       const started = performance.now();
       if (isLookup) return lookup(req, res, started, fastify);
-      send(req, res, started, HEALTH_ROUTE, 200, HEALTH_BODY);
+      send(res, requestIdOf(req), started, HEALTH_ROUTE, 200, HEALTH_BODY);
       return true;
     },
     get answered() {
