@@ -203,6 +203,24 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
     }
   });
 
+  it('never takes the process down: a fault of its own is logged and Fastify answers', async () => {
+    const fastPath = fast.fastPath as NonNullable<typeof fast.fastPath>;
+    const original = fastPath.answer;
+    fastPath.answer = () => {
+      throw new Error('a bug in the fast path');
+    };
+    lines.length = 0;
+    try {
+      await same(lookupPath({ channel: 'telegram', external_id: telegramId }), withKey(runtimeKey));
+      await same('/healthz');
+    } finally {
+      fastPath.answer = original;
+    }
+    const faults = lines.filter((line) => line.msg === 'the fast path failed');
+    expect(faults).toHaveLength(4);
+    expect(faults[0]).toMatchObject({ level: 50, err: { message: 'a bug in the fast path' } });
+  });
+
   it('is off with HTTP_FAST_PATH=false', () => {
     expect(plain.fastPath).toBeUndefined();
     expect(fast.fastPath).toBeDefined();
