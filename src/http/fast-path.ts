@@ -9,6 +9,7 @@ import { DomainError } from '../internal/errors.js';
 import { logRequest, logsQuietSuccesses } from './plugins/request-log.js';
 import { apiSecurityHeaders, MAX_QUERY_BYTES } from './plugins/security-headers.js';
 import { requestIdOf } from './request-id.js';
+import { HEALTH_ANSWER, HEALTH_PATH } from './routes/health/index.js';
 import { JSON_UTF8, LOOKUP_CONFIG, LOOKUP_PATH, lookupQuerystring } from './routes/identities/lookup-identity.js';
 
 /** Query strings as Fastify reads them (app.ts gives its router this same parser). */
@@ -16,8 +17,8 @@ export const parseQuerystring = (text: string): Record<string, unknown> => (text
 
 const LOOKUP_ROUTE = `/v1${LOOKUP_PATH}`;
 const LOOKUP_PREFIX = `${LOOKUP_ROUTE}?`;
-const HEALTH_ROUTE = '/healthz';
-const HEALTH_BODY = JSON.stringify({ status: 'ok' });
+const HEALTH_ROUTE = HEALTH_PATH;
+const HEALTH_BODY = JSON.stringify(HEALTH_ANSWER);
 
 declare module 'fastify' {
   interface FastifyInstance {

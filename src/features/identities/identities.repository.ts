@@ -35,12 +35,10 @@ export function deleteIdentity(db: Executor, id: string) {
   return db.deleteFrom('identities').where('id', '=', id).executeTakeFirst();
 }
 
-/** Every scope of one channel identity (usually one row), with its customer's email. */
-export function findLookupRows(db: Executor, channel: string, externalId: string, limit: number) {
-  return lookupQuery(db, channel, externalId, limit).execute();
-}
-
-/** By any key of the identity: its own external id or an alias (identity_keys' unique index serves it). */
+/**
+ * Every scope of one channel identity (usually one row), with its customer's email, by any key of
+ * the identity: its own external id or an alias (identity_keys' unique index serves it).
+ */
 function lookupQuery(db: Executor, channel: string, externalId: string, limit: number | RawBuilder<number>) {
   return db
     .selectFrom('identity_keys as k')
@@ -82,7 +80,7 @@ export function findLookupRowsInScope(
     .execute();
 }
 
-export type LookupRow = Awaited<ReturnType<typeof findLookupRows>>[number];
+export type LookupRow = Awaited<ReturnType<ReturnType<typeof lookupQuery>['execute']>>[number];
 
 /** Db's fast paths for one read statement, each optional (see create-db.ts). */
 export interface LookupReaders {
@@ -93,7 +91,7 @@ export interface LookupReaders {
 }
 
 /**
- * `findLookupRows` with its SQL built and compiled once, for the lookup's hot path: Kysely's
+ * The lookup's query with its SQL built and compiled once, for the lookup's hot path: Kysely's
  * builder and compiler cost more per request than the indexed query itself (measured: about
  * 30 µs of 65). The parameters are placed by where the compiler put them, not by assumption.
  * The limit is written into the SQL text, not bound: SQLite runs this join with `LIMIT ?` at

@@ -3,15 +3,19 @@ import { DomainError } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
 
+/** /healthz's answer, the same from the route and from the fast path (src/http/fast-path.ts). */
+export const HEALTH_PATH = '/healthz';
+export const HEALTH_ANSWER = { status: 'ok' } as const;
+
 export default async function healthRoutes(app: App) {
-  app.get('/healthz', {
+  app.get(HEALTH_PATH, {
     schema: {
       tags: ['Health'],
       summary: 'Liveness',
       response: { 200: Type.Object({ status: Type.Literal('ok') }) },
     },
     // Not async: a promise and a turn of the microtask queue for a constant answer.
-    handler: () => ({ status: 'ok' as const }),
+    handler: () => HEALTH_ANSWER,
   });
 
   app.get('/readyz', {

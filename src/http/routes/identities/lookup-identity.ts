@@ -4,6 +4,9 @@ import { errors, Uuid } from '../../schemas/common.js';
 import { ChannelField, ExternalIdField, LookupResultSchema } from '../../schemas/resources.js';
 import type { App } from '../../types.js';
 
+/** The lookup's content type: its body is sent as JSON text, not serialized by Fastify. */
+export const JSON_UTF8 = 'application/json; charset=utf-8';
+
 export const lookupQuerystring = Type.Object({
   channel: ChannelField(),
   external_id: ExternalIdField(),
@@ -39,5 +42,3 @@ export default function lookupIdentity(app: App) {
     },
   });
 }
-
-export const JSON_UTF8 = 'application/json; charset=utf-8';
