@@ -69,23 +69,23 @@ async function holdWriteLock(path: string, holdMs: number) {
   };
 }
 
+/** A server on a fresh SQLite file that other processes (a worker, the command line) open too. */
+async function serverOnSharedFile() {
+  const { url, dispose } = await createSharedDatabase(sqlite);
+  const app = await buildApp(
+    loadConfig({ DATABASE_URL: url, BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', SQLITE_WRITE_WAIT_MS: '1500' }),
+    { logger: false },
+  );
+  await app.ready();
+  return { app, url, dispose };
+}
+
 describe('a server on SQLite while another process holds the write lock', () => {
   let app: FastifyInstance;
   let url: string;
   let dispose: () => Promise<void>;
   beforeAll(async () => {
-    const database = await createSharedDatabase(sqlite);
-    ({ url, dispose } = database);
-    app = await buildApp(
-      loadConfig({
-        DATABASE_URL: url,
-        BOOTSTRAP_API_KEY: ADMIN_KEY,
-        LOG_LEVEL: 'silent',
-        SQLITE_WRITE_WAIT_MS: '1500',
-      }),
-      { logger: false },
-    );
-    await app.ready();
+    ({ app, url, dispose } = await serverOnSharedFile());
   });
   afterAll(async () => {
     await app?.close();
@@ -141,17 +141,7 @@ describe('a server on SQLite while the command line imports into the same file',
   let url: string;
   let dispose: () => Promise<void>;
   beforeAll(async () => {
-    ({ url, dispose } = await createSharedDatabase(sqlite));
-    app = await buildApp(
-      loadConfig({
-        DATABASE_URL: url,
-        BOOTSTRAP_API_KEY: ADMIN_KEY,
-        LOG_LEVEL: 'silent',
-        SQLITE_WRITE_WAIT_MS: '1500',
-      }),
-      { logger: false },
-    );
-    await app.ready();
+    ({ app, url, dispose } = await serverOnSharedFile());
   });
   afterAll(async () => {
     await app?.close();

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, REDACTED } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { DomainError } from '../../src/internal/errors.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
 import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
@@ -221,8 +221,16 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
     expect(faults[0]).toMatchObject({ level: 50, err: { message: 'a bug in the fast path' } });
   });
 
-  it('is off with HTTP_FAST_PATH=false', () => {
+  it('is off with HTTP_FAST_PATH=false, and a value that is not a boolean stops the start', () => {
     expect(plain.fastPath).toBeUndefined();
     expect(fast.fastPath).toBeDefined();
+    expect(() => loadConfig({ HTTP_FAST_PATH: 'sometimes' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HTTP_FAST_PATH: 'sometimes' })).toThrow(/HTTP_FAST_PATH/);
+  });
+
+  it("serves from a Node server with Fastify's own settings (the server is ours, through serverFactory)", () => {
+    // Fastify's defaults, which it would have set on a server of its own; Node's are 5 s and 300 s.
+    expect(fast.server.keepAliveTimeout).toBe(72_000);
+    expect(fast.server.requestTimeout).toBe(0);
   });
 });

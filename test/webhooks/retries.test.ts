@@ -2,20 +2,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_SCHEDULE_SECONDS } from '../../src/features/webhooks/webhooks.js';
+import type { DeliveryAttempt } from '../../src/features/webhooks/webhooks.service.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, ManualClock } from '../helpers/factories.js';
 import { type Answer, type Receiver, startReceiver } from './support/receiver.js';
 import { admin, buildWebhookApp, createWebhook } from './support/webhook-app.js';
-
-interface AttemptBody {
-  event_id: string;
-  type: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  at: string;
-  delivery_status: string;
-}
 
 // The delivery loop does not run on its own here: each test sends what is due with drain(), and
 // moves the clock to make retries due. No test sleeps for a back-off.
@@ -55,7 +46,7 @@ describe.each(DIALECTS)('webhook retries and safety ($name)', (dialect) => {
 
   const attempts = async (hookId: string) =>
     (await t.app.inject({ method: 'GET', url: `/v1/webhooks/${hookId}/deliveries`, headers: admin })).json<
-      AttemptBody[]
+      DeliveryAttempt[]
     >();
 
   it('retries with growing back-off, keeping later events behind the first', async () => {
@@ -225,7 +216,7 @@ describe.each(DIALECTS)('webhook deliveries without WEBHOOK_ALLOW_PRIVATE_URLS (
     expect(receiver.received).toHaveLength(0);
     const list = (
       await t.app.inject({ method: 'GET', url: `/v1/webhooks/${hook.id}/deliveries`, headers: admin })
-    ).json<AttemptBody[]>();
+    ).json<DeliveryAttempt[]>();
     expect(list[0]).toMatchObject({ attempt: 1, status_code: null, delivery_status: 'pending' });
     expect(list[0]?.error).toContain('127.0.0.1');
     expect(list[0]?.error).toContain('private');
