@@ -13,7 +13,6 @@ import { detectFormat, type SourceFormat } from '../features/data/source-reader.
 import { isoNow } from '../internal/clock.js';
 import type { Services } from '../services.js';
 import { withServices } from './context.js';
-import { IMPORT_NODE_FLAGS, relaunchWith } from './relaunch.js';
 
 /** Bad lines printed one by one; the rest are only counted, so a wrong file cannot flood the terminal. */
 const PRINTED_BAD_LINES = 1_000;
@@ -108,11 +107,7 @@ export function registerDataCommands(program: Command) {
     .option('--batch-size <n>', 'customers per transaction', (v) => positive(v), DEFAULT_BATCH_SIZE)
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, options: { format?: SourceFormat; batchSize: number; json?: boolean }) => {
-      const relaunched = await relaunchWith(IMPORT_NODE_FLAGS);
-      if (relaunched !== undefined) {
-        process.exitCode = relaunched;
-        return;
-      }
+      // Already in a Node with IMPORT_NODE_FLAGS: main.ts started one before loading this.
       const summary = await withServices((s) =>
         importFile(s, file, { format: options.format, batchSize: options.batchSize, progress: process.stderr.isTTY }),
       );

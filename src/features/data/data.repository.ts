@@ -20,8 +20,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Settings of the importing connection, for the import's time (SQLite; PostgreSQL: nothing):
- * - a page cache of up to 256 MB instead of 2 MB (a memory bound, not an allocation): an import
- *   touches every index page many times over;
+ * - a page cache of up to 32 MB instead of 2 MB (a memory bound, not an allocation): an import
+ *   touches every index page many times over. Not more: while the file is under 1 GiB, SQLite
+ *   scans the cache's whole hash table at every commit (B-tree balancing parks a page under the
+ *   number of the page at 1 GiB, and the end of each transaction drops pages past the file's end),
+ *   and that table grows with the cache: 1M customers took 21.0–21.8 s with 256 MB against
+ *   19.3–19.8 s with 32 MB or 2 MB, and 650 against 370 MB of memory (BENCHMARKS.md);
  * - a checkpoint once the WAL holds 10,000 pages (40 MB) instead of 1,000: each checkpoint copies
  *   the pages written since the last one into the database file and syncs it, and the same pages
  *   (the right edges of the indexes) are written by every batch, so fewer checkpoints write each
@@ -33,7 +37,7 @@ export async function tuneForImport(db: Executor): Promise<() => Promise<void>> 
   const read = async (pragma: string) =>
     Object.values((await sql.raw(`pragma ${pragma}`).execute(db)).rows[0] as Record<string, unknown>)[0];
   const [cacheSize, autocheckpoint] = [Number(await read('cache_size')), Number(await read('wal_autocheckpoint'))];
-  await sql`pragma cache_size = -262144`.execute(db);
+  await sql`pragma cache_size = -32768`.execute(db);
   await sql`pragma wal_autocheckpoint = 10000`.execute(db);
   return async () => {
     await sql.raw(`pragma cache_size = ${cacheSize}`).execute(db);
