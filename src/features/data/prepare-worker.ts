@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdentityRules } from '../identities/identities.js';
-import { type PreparedRecord, prepareRecords } from './data-record.js';
+import { prepareRecords } from './data-record.js';
+import { type RecordWire, toWire } from './record-wire.js';
 import { readRecords, type SourceFormat } from './source-reader.js';
 
 export interface PrepareWorkerData {
@@ -16,9 +17,9 @@ export interface PrepareWorkerData {
   rules: IdentityRules;
 }
 
-/** What the reading thread sends: a batch, the characters read so far, and whether it is the last. */
+/** What the reading thread sends: a batch (record-wire.ts), the characters read so far, and whether it is the last. */
 export interface PreparedBatch {
-  records: PreparedRecord[];
+  records: RecordWire[];
   bytes: number;
   done: boolean;
 }
@@ -59,7 +60,7 @@ for (;;) {
       batch.done = true;
       break;
     }
-    batch.records.push(next.value);
+    batch.records.push(toWire(next.value));
   }
   batch.bytes = bytes;
   port.postMessage(batch);

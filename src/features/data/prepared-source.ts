@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { IdentityRules } from '../identities/identities.js';
 import type { PreparedRecord } from './data-record.js';
 import type { PreparedBatch, PrepareWorkerData } from './prepare-worker.js';
+import { fromWire } from './record-wire.js';
 import type { SourceFormat } from './source-reader.js';
 
 /** Records per message between the threads. */
@@ -73,7 +74,7 @@ export async function* preparedRecordsOfFile(
       if (!batch.done) worker.postMessage(now());
       onBytes(batch.bytes - reported);
       reported = batch.bytes;
-      yield* batch.records;
+      for (const record of batch.records) yield fromWire(record);
       if (batch.done) return;
     }
   } finally {
