@@ -160,11 +160,13 @@ export function formatReport(report: BenchReport): string {
     const perRound = fastApiRoundRatios(report.rounds, report.fastapi?.rounds);
     const turns = report.fastapi?.lookupHit.turns ?? 1;
     const times = (ratio: number | null) => (ratio === null ? '-' : `${ratio.toFixed(1)} ×`);
+    const byCpu = fastApiCpuRatio(report);
     lines.push(
       `lookup hit / FastAPI + uvicorn lookup hit: ${times(report.lookupHitToFastApi)}` +
         (perRound.length > 1 ? `, the median round's` : '') +
         (turns > 1 ? `, the two measured in ${turns} turns each` : '') +
-        (perRound.length > 1 ? ` (round by round: ${perRound.map(times).join(', ')})` : ''),
+        (perRound.length > 1 ? ` (round by round: ${perRound.map(times).join(', ')})` : '') +
+        (byCpu === null ? '' : `; by CPU time per request ${times(byCpu)}`),
     );
   }
   const hit = report.scenarios.find((s) => s.name === 'lookup_hit');
@@ -238,6 +240,21 @@ export function headlineFastApiRatio(
   if (ratios.length > 1) return median(ratios);
   const ours = lookupRate(scenarios);
   return ours === undefined ? null : ours / fastapi.lookupHit.requestsPerSecond;
+}
+
+/**
+ * FastAPI's CPU time per lookup over ours, as `turnRatios` takes it: the median of the rounds' own
+ * ratios, else the one measurement of each; null without CPU figures.
+ */
+export function fastApiCpuRatio(report: Pick<BenchReport, 'scenarios' | 'rounds' | 'fastapi'>): number | null {
+  const { fastapi, rounds } = report;
+  if (!fastapi) return null;
+  const hit = (round: ScenarioResult[]) => round.find((s) => s.name === 'lookup_hit');
+  const pairs: [ScenarioResult | undefined, ScenarioResult | undefined][] =
+    rounds && fastapi.rounds && rounds.length === fastapi.rounds.length
+      ? rounds.map((round, i) => [hit(round), fastapi.rounds?.[i]])
+      : [[hit(report.scenarios), fastapi.lookupHit]];
+  return turnRatios(pairs)?.cpu ?? null;
 }
 
 /** Each round's own ratio of our lookup hits to FastAPI's, in the order the rounds ran. */

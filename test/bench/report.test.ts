@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScenarioName } from '../../bench/args.js';
 import {
   type BenchReport,
+  fastApiCpuRatio,
   floorRatios,
   formatReport,
   headlineCeilingRatio,
@@ -105,6 +106,24 @@ describe('npm run bench --compare-fastapi: the ratio to FastAPI', () => {
         '(round by round: 10.0 ×, 11.0 ×, 7.4 ×)',
     );
     expect(text).toMatch(/^FastAPI \+ uvicorn: lookup, hit +1230 /m);
+  });
+
+  it("also by CPU time per request, FastAPI's over ours, the median of the rounds' own ratios", () => {
+    // Ours 40, 50 and 45 µs a lookup; FastAPI's 920, 900 and 1,080: 23.0 ×, 18.0 × and 24.0 ×.
+    const cpu = (r: ScenarioResult, micros: number): ScenarioResult => ({ ...r, serverCpuMicrosPerRequest: micros });
+    const ours = rounds.map((round, i) =>
+      round.map((r) => (r.name === 'lookup_hit' ? cpu(r, [40, 50, 45][i] as number) : r)),
+    );
+    const theirs = fastApiRounds.map((r, i) => cpu(r, [920, 900, 1_080][i] as number));
+    const withCpu = { ...fastapi, rounds: theirs, lookupHit: theirs[0] as ScenarioResult };
+    const report = { ...reportOf({ fastapi: withCpu, lookupHitToFastApi: 10 }), rounds: ours };
+    expect(fastApiCpuRatio(report)).toBeCloseTo(23, 10);
+    expect(formatReport(report)).toContain('(round by round: 10.0 ×, 11.0 ×, 7.4 ×); by CPU time per request 23.0 ×');
+    // One round: the two rows; no CPU figures: nothing said.
+    const oneRound = { ...report, rounds: null, scenarios: [cpu(result('lookup_hit', 9_900), 46)] };
+    expect(fastApiCpuRatio(oneRound)).toBeCloseTo(920 / 46, 10);
+    expect(fastApiCpuRatio(reportOf({ fastapi, lookupHitToFastApi: 10 }))).toBeNull();
+    expect(formatReport(reportOf({ fastapi, lookupHitToFastApi: 10 }))).not.toContain('by CPU');
   });
 });
 
