@@ -41,6 +41,9 @@ async function mergedAway(error: DomainError, request: FastifyRequest): Promise<
   }
 }
 
+/** A domain error's body, `{"detail": …}` (the fast path answers a lookup's 404 with it too). */
+export const domainErrorBody = (error: DomainError) => ({ detail: error.detail });
+
 /** The only place where an error becomes an HTTP response, always in FastAPI's shapes. */
 export async function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DomainError) error = ((await mergedAway(error, request)) ?? error) as FastifyError;
@@ -58,7 +61,7 @@ export async function errorHandler(error: FastifyError, request: FastifyRequest,
       reply.header('retry-after', error instanceof RetryLaterError ? String(error.retryAfterSeconds) : '5');
     if (error instanceof RateLimitedError)
       reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-    return reply.code(STATUS[error.code]).send({ detail: error.detail });
+    return reply.code(STATUS[error.code]).send(domainErrorBody(error));
   }
   if (error.validation) {
     const context = error.validationContext ?? 'body';

@@ -6,6 +6,7 @@ import { scopeAllows } from '../features/api-keys/api-keys.js';
 import type { Principal } from '../features/api-keys/api-keys.service.js';
 import type { ValidatorCompiler } from '../features/validation/ajv.js';
 import { DomainError } from '../internal/errors.js';
+import { domainErrorBody } from './error-handler.js';
 import { logRequest, logsQuietSuccesses } from './plugins/request-log.js';
 import { apiSecurityHeaders, MAX_QUERY_BYTES } from './plugins/security-headers.js';
 import { requestIdOf } from './request-id.js';
@@ -17,7 +18,6 @@ export const parseQuerystring = (text: string): Record<string, unknown> => (text
 
 const LOOKUP_ROUTE = `/v1${LOOKUP_PATH}`;
 const LOOKUP_PREFIX = `${LOOKUP_ROUTE}?`;
-const HEALTH_ROUTE = HEALTH_PATH;
 const HEALTH_BODY = JSON.stringify(HEALTH_ANSWER);
 
 declare module 'fastify' {
@@ -77,7 +77,7 @@ export function createFastPath(
   const observers = {
     lookup200: app.requestObserver('GET', LOOKUP_ROUTE, 200),
     lookup404: app.requestObserver('GET', LOOKUP_ROUTE, 404),
-    health200: app.requestObserver('GET', HEALTH_ROUTE, 200),
+    health200: app.requestObserver('GET', HEALTH_PATH, 200),
   };
   let closing = false;
   let answered = 0;
@@ -101,7 +101,7 @@ export function createFastPath(
     res.end(body);
     answered++;
     const ms = performance.now() - started;
-    (route === HEALTH_ROUTE ? observers.health200 : status === 200 ? observers.lookup200 : observers.lookup404)(
+    (route === HEALTH_PATH ? observers.health200 : status === 200 ? observers.lookup200 : observers.lookup404)(
       ms / 1000,
     );
     if (ms >= options.slowMs) {
@@ -124,7 +124,7 @@ export function createFastPath(
 
   const isNotFound = (error: unknown): error is DomainError =>
     error instanceof DomainError && error.code === 'not_found';
-  const notFoundBody = (error: DomainError) => JSON.stringify({ detail: error.detail });
+  const notFoundBody = (error: DomainError) => JSON.stringify(domainErrorBody(error));
 
   function lookup(req: IncomingMessage, res: ServerResponse, started: number, fastify: NodeHandler): boolean {
     if (options.lookupRateLimited) return false;
@@ -174,7 +174,7 @@ export function createFastPath(
       const url = req.url;
       if (url === undefined) return false;
       const isLookup = url.startsWith(LOOKUP_PREFIX);
-      if (!isLookup && url !== HEALTH_ROUTE) return false;
+      if (!isLookup && url !== HEALTH_PATH) return false;
       // A body on a GET is Fastify's to read (or refuse); so is every line at debug level.
       if (req.headers['transfer-encoding'] !== undefined) return false;
       const length = req.headers['content-length'];
@@ -182,7 +182,7 @@ export function createFastPath(
       if (logsQuietSuccesses(app.log)) return false;
       const started = performance.now();
       if (isLookup) return lookup(req, res, started, fastify);
-      send(res, requestIdOf(req), started, HEALTH_ROUTE, 200, HEALTH_BODY);
+      send(res, requestIdOf(req), started, HEALTH_PATH, 200, HEALTH_BODY);
       return true;
     },
     get answered() {

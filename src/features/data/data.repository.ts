@@ -25,7 +25,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  *   scans the cache's whole hash table at every commit (B-tree balancing parks a page under the
  *   number of the page at 1 GiB, and the end of each transaction drops pages past the file's end),
  *   and that table grows with the cache: 1M customers took 21.0–21.8 s with 256 MB against
- *   19.3–19.8 s with 32 MB or 2 MB, and 650 against 370 MB of memory (BENCHMARKS.md);
+ *   19.3–19.8 s with 32 MB or 2 MB, and 650 against 370 MB of memory (docs/performance.md);
  * - a checkpoint once the WAL holds 10,000 pages (40 MB) instead of 1,000: each checkpoint copies
  *   the pages written since the last one into the database file and syncs it, and the same pages
  *   (the right edges of the indexes) are written by every batch, so fewer checkpoints write each
