@@ -23,3 +23,11 @@ export function containsInsensitive(column: string, needle: string) {
 export async function notifyOnCommit(db: Executor, channel: string, payload: string) {
   if (isPostgres(db)) await sql`select pg_notify(${channel}, ${payload})`.execute(db);
 }
+
+/**
+ * PostgreSQL only: the rows (a, b) of two text arrays of one length, bound as parameters, as the
+ * relation `alias(columns)`: many keys in one statement, for a lateral join.
+ */
+export function textPairs(first: unknown, second: unknown, alias: string, columns: readonly [string, string]) {
+  return sql`unnest(${first}::text[], ${second}::text[]) as ${sql.id(alias)}(${sql.id(columns[0])}, ${sql.id(columns[1])})`;
+}

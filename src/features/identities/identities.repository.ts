@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import DataLoader from 'dataloader';
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
-import { forUpdate } from '../../db/dialect.js';
+import { forUpdate, textPairs } from '../../db/dialect.js';
 import type { IdentityUpdate, NewIdentityRow } from './identities.table.js';
 
 export function insertIdentity(db: Executor, row: NewIdentityRow) {
@@ -39,7 +40,12 @@ export function deleteIdentity(db: Executor, id: string) {
  * Every scope of one channel identity (usually one row), with its customer's email, by any key of
  * the identity: its own external id or an alias (identity_keys' unique index serves it).
  */
-function lookupQuery(db: Executor, channel: string, externalId: string, limit: number | RawBuilder<number>) {
+function lookupQuery(
+  db: Executor,
+  channel: string | RawBuilder<string>,
+  externalId: string | RawBuilder<string>,
+  limit: number | RawBuilder<number>,
+) {
   return db
     .selectFrom('identity_keys as k')
     .innerJoin('identities as i', 'i.id', 'k.identity_id')
@@ -97,26 +103,94 @@ export interface LookupReaders {
  * The limit is written into the SQL text, not bound: SQLite runs this join with `LIMIT ?` at
  * 2–3 times the CPU of `LIMIT 33` (19 against 6 µs a lookup with every page cached; measured
  * with better-sqlite3 on a million identities).
- * On a SQLite file the rows come back at once (no promise: issue 21), elsewhere in a promise.
+ * On a SQLite file the rows come back at once (no promise: issue 21); on PostgreSQL the lookups
+ * asked for while the event loop turns once go out as one statement (see batchedLookups).
  */
 export function prepareFindLookupRows(db: Kysely<Database>, limit: number, readers: LookupReaders = {}) {
   if (!Number.isSafeInteger(limit) || limit < 1)
     throw new Error(`a lookup's limit must be a positive integer, not ${limit}`);
-  const marks = ['\u0000channel', '\u0000external_id'] as const;
-  const compiled = lookupQuery(db, marks[0], marks[1], sql.lit(limit)).compile();
-  const slots = compiled.parameters.map((p) => marks.indexOf(p as (typeof marks)[number]));
-  if (slots.length !== 2 || slots.some((slot) => slot < 0)) throw new Error('unexpected lookup query parameters');
   const { readQuery, namedQuery } = readers;
-  // Named by its text: PostgreSQL refuses one name for two different statements on a connection.
-  const name = `identity_lookup_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
+  const one = compileWithMarks(lookupQuery(db, MARKS[0], MARKS[1], sql.lit(limit)).compile());
+  if (namedQuery) return batchedLookups(db, limit, namedQuery, one);
   return (channel: string, externalId: string): LookupRow[] | Promise<LookupRow[]> => {
-    const values = [channel, externalId];
-    const parameters = slots.map((slot) => values[slot]);
-    if (readQuery) return readQuery<LookupRow>(compiled.sql, parameters);
-    if (namedQuery) return namedQuery<LookupRow>(name, compiled.sql, parameters);
-    return db.executeQuery<LookupRow>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
+    const parameters = one.parameters(channel, externalId);
+    if (readQuery) return readQuery<LookupRow>(one.sql, parameters);
+    return db.executeQuery<LookupRow>(CompiledQuery.raw(one.sql, parameters)).then((result) => result.rows);
   };
 }
+
+const MARKS = ['\u0000channel', '\u0000external_id'] as const;
+
+/** A statement compiled with MARKS for its two parameters, and where the compiler put them. */
+function compileWithMarks(compiled: CompiledQuery) {
+  const slots = compiled.parameters.map((p) => MARKS.indexOf(p as (typeof MARKS)[number]));
+  if (slots.length !== 2 || slots.some((slot) => slot < 0)) throw new Error('unexpected lookup query parameters');
+  return {
+    sql: compiled.sql,
+    // Named by its text: PostgreSQL refuses one name for two different statements on a connection.
+    name: `identity_lookup_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`,
+    parameters: <T>(channel: T, externalId: T) => slots.map((slot) => (slot === 0 ? channel : externalId)),
+  };
+}
+
+type NamedQuery = NonNullable<LookupReaders['namedQuery']>;
+type LookupKey = readonly [channel: string, externalId: string];
+type KeyedLookupRow = LookupRow & { key_channel: string; key_external_id: string };
+
+/** Keys one statement reads at most. */
+const LOOKUPS_PER_STATEMENT = 128;
+
+/**
+ * PostgreSQL: the lookups asked for during one turn of the event loop (the requests of every
+ * connection that was readable) read by one named statement, each key's rows as `lookupQuery`
+ * reads them, at most `limit` each (a lateral join over the keys). A round trip to PostgreSQL
+ * costs both processes far more CPU than the index reads of a key, so at a million identities
+ * the misses of many requests share one (BENCHMARKS.md, issue 21). Batching is dataloader's,
+ * with no cache of its own (the lookup cache is the service's). If a batch fails, each of its
+ * keys is read alone, so that one key's error is only that lookup's.
+ */
+function batchedLookups(
+  db: Kysely<Database>,
+  limit: number,
+  namedQuery: NamedQuery,
+  one: ReturnType<typeof compileWithMarks>,
+) {
+  const inner = lookupQuery(db, sql.ref('q.channel'), sql.ref('q.external_id'), sql.lit(limit));
+  const many = compileWithMarks(
+    sql<KeyedLookupRow>`select q.channel as key_channel, q.external_id as key_external_id, r.*
+      from ${textPairs(MARKS[0], MARKS[1], 'q', ['channel', 'external_id'])}
+      cross join lateral (${inner}) as r`.compile(db),
+  );
+  const readOne = ([channel, externalId]: LookupKey) =>
+    namedQuery<LookupRow>(one.name, one.sql, one.parameters(channel, externalId));
+  const loader = new DataLoader<LookupKey, LookupRow[]>(
+    async (keys) => {
+      if (keys.length === 1) return [await readOne(keys[0] as LookupKey)];
+      const distinct = new Map(keys.map((key) => [lookupKeyText(key), key]));
+      const channels = [...distinct.values()].map((key) => key[0]);
+      const externalIds = [...distinct.values()].map((key) => key[1]);
+      let rows: KeyedLookupRow[];
+      try {
+        rows = await namedQuery<KeyedLookupRow>(many.name, many.sql, many.parameters(channels, externalIds));
+      } catch {
+        return Promise.all(keys.map((key) => readOne(key).catch((error: unknown) => toError(error))));
+      }
+      const found = new Map<string, LookupRow[]>();
+      for (const { key_channel, key_external_id, ...row } of rows) {
+        const text = lookupKeyText([key_channel, key_external_id]);
+        const list = found.get(text);
+        if (list) list.push(row);
+        else found.set(text, [row]);
+      }
+      return keys.map((key) => found.get(lookupKeyText(key)) ?? []);
+    },
+    { cache: false, maxBatchSize: LOOKUPS_PER_STATEMENT, batchScheduleFn: (run) => setImmediate(run) },
+  );
+  return (channel: string, externalId: string): Promise<LookupRow[]> => loader.load([channel, externalId]);
+}
+
+const lookupKeyText = ([channel, externalId]: LookupKey) => `${channel}\u0000${externalId}`;
+const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /** The identities a sender may be (by external id or alias), given the instance the message came through (if known). */
 export function findSenderIdentities(
