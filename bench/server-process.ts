@@ -81,14 +81,17 @@ export async function startServer(
   return startProcess(process.execPath, [...nodeArgs, entry], { ...env, PORT: String(port) }, port, '/readyz');
 }
 
-/** Node's bare HTTP server answering every request with `body`, as JSON (bench/floor/server.mjs). */
-export async function startFloor(body: string): Promise<ServerProcess> {
+/**
+ * Node's bare HTTP server answering every request with `body`, as JSON (bench/floor/server.mjs),
+ * after `workMicros` of CPU per request (bench/extra-work.ts).
+ */
+export async function startFloor(body: string, workMicros = 0): Promise<ServerProcess> {
   const port = await freePort();
   return startProcess(
     process.execPath,
     [join(ROOT, 'bench', 'floor', 'server.mjs')],
     // The bench's own NODE_OPTIONS (if any) are not the floor's, as they are not our server's.
-    { PORT: String(port), FLOOR_BODY: body, NODE_OPTIONS: '' },
+    { PORT: String(port), FLOOR_BODY: body, FLOOR_WORK_US: String(workMicros), NODE_OPTIONS: '' },
     port,
     '/',
   );
