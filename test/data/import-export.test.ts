@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTo, importFile } from '../../src/cli/data.js';
 import { cliActor } from '../../src/features/changes/changes.js';
@@ -13,7 +14,7 @@ import { createImportService } from '../../src/features/data/import.service.js';
 import { jsonLines } from '../../src/features/data/source-reader.js';
 import { isoNow } from '../../src/internal/clock.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
-import { DIALECTS } from '../helpers/dialects.js';
+import { DIALECTS, postgres, postgresUrl } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ids-data-'));
@@ -358,3 +359,44 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
 async function* toLines(lines: string[]) {
   yield* lines;
 }
+
+describe.runIf(postgresUrl)('a large import on PostgreSQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(postgres);
+  });
+  afterAll(() => t.close());
+
+  const vacuumed = async () => {
+    const { rows } = await sql<{ relname: string; last_vacuum: Date | null; last_analyze: Date | null }>`
+      select relname, last_vacuum, last_analyze from pg_stat_user_tables
+      where relname in ('customers', 'identities', 'identity_keys') order by relname`.execute(t.app.services.db.kysely);
+    return rows.map((r) => [r.relname, r.last_vacuum !== null && r.last_analyze !== null]);
+  };
+  const importLines = (lines: string[], settleFrom: number) =>
+    createImportService({ db: t.app.services.db.kysely, uow: t.app.services.uow }).importPrepared(
+      cliActor,
+      prepareRecords(jsonLines(toLines(lines)), () => isoNow(t.app.services.clock)),
+      { source: 'settle', settleFrom },
+    );
+  const line = () =>
+    JSON.stringify({
+      email: `settle-${randomUUID()}@example.com`,
+      identities: [{ channel: 'telegram', external_id: String(Math.floor(Math.random() * 1e12)) }],
+    });
+
+  it('ends by vacuuming and analyzing the tables it wrote, from settleFrom customers on', async () => {
+    expect(await importLines([line(), line()], 3)).toMatchObject({ customers: 2 });
+    expect(await vacuumed()).toEqual([
+      ['customers', false],
+      ['identities', false],
+      ['identity_keys', false],
+    ]);
+    expect(await importLines([line(), line(), line()], 3)).toMatchObject({ customers: 3 });
+    expect(await vacuumed()).toEqual([
+      ['customers', true],
+      ['identities', true],
+      ['identity_keys', true],
+    ]);
+  });
+});

@@ -15,6 +15,7 @@ import {
   insertAliasRows,
   insertCustomerRows,
   insertIdentityRows,
+  settleAfterImport,
   tuneForImport,
 } from './data.repository.js';
 import { identityKey, type PreparedCustomer, type PreparedRecord } from './data-record.js';
@@ -51,8 +52,10 @@ export interface ImportOptions {
    * PostgreSQL (whose locks are rows, not the database).
    */
   yieldMs?: number;
-  /** Milliseconds of writing (batches one after the other) before the next pause; default 50. */
+  /** Milliseconds of writing (batches one after the other) before the next pause; default 100. */
   pauseEveryMs?: number;
+  /** Customers written from which the import ends by settling the tables (settleAfterImport); default 10,000. */
+  settleFrom?: number;
 }
 
 interface Item extends PreparedCustomer {
@@ -61,6 +64,8 @@ interface Item extends PreparedCustomer {
 }
 
 export const DEFAULT_BATCH_SIZE = 1_000;
+/** See ImportOptions.settleFrom: below it, PostgreSQL's autovacuum is soon enough. */
+const SETTLE_FROM_CUSTOMERS = 10_000;
 const MAX_KEPT_BAD_LINES = 1_000;
 /** See ImportOptions.yieldMs. */
 const SQLITE_YIELD_MS = 4;
@@ -256,6 +261,8 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     } finally {
       await mapDbError(restore);
     }
+    if (counts.customers >= (options.settleFrom ?? SETTLE_FROM_CUSTOMERS))
+      await mapDbError(() => settleAfterImport(db));
     return { ...counts, badLines, seconds: (performance.now() - started) / 1000 };
   }
 
