@@ -173,7 +173,10 @@ function batchedLookups(
       try {
         rows = await namedQuery<KeyedLookupRow>(many.name, many.sql, many.parameters(channels, externalIds));
       } catch {
-        return Promise.all(keys.map((key) => readOne(key).catch((error: unknown) => toError(error))));
+        const alone = new Map(
+          [...distinct].map(([text, key]) => [text, readOne(key).catch((error: unknown) => toError(error))]),
+        );
+        return Promise.all(keys.map((key) => alone.get(lookupKeyText(key)) as Promise<LookupRow[] | Error>));
       }
       const found = new Map<string, LookupRow[]>();
       for (const { key_channel, key_external_id, ...row } of rows) {
