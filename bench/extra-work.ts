@@ -9,6 +9,7 @@
 //   npx tsx bench/extra-work.ts [--work 0,10,20,40,80] [--rounds 3] [--seconds 2]
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { median } from './report.js';
 import { cpuSecondsOf } from './scenarios.js';
 import { type ServerProcess, startFloor } from './server-process.js';
 
@@ -47,8 +48,6 @@ async function turn(server: ServerProcess) {
   return { rate: result.requests.total / result.duration, cpuMicros: (cpu * 1e6) / result.requests.total };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
-
 const servers = await Promise.all(works.map((w) => startFloor(BODY, w)));
 try {
   for (const server of servers) await autocannon({ url: server.url, connections, duration: 1 });
@@ -65,13 +64,11 @@ try {
   );
   works.forEach((w, i) => {
     const rows = measured[i] ?? [];
-    const cpu = median(rows.map((r) => r.cpuMicros));
+    const [rate, share, cpu] = [rows.map((r) => r.rate), rows.map((r) => r.share), rows.map((r) => r.cpuMicros)].map(
+      (xs) => median(xs) ?? Number.NaN,
+    ) as [number, number, number];
     process.stdout.write(
-      `${String(w).padStart(8)}  ${median(rows.map((r) => r.rate))
-        .toFixed(0)
-        .padStart(10)}  ${median(rows.map((r) => r.share))
-        .toFixed(2)
-        .padStart(18)}  ${cpu.toFixed(1).padStart(10)}  ${(cpu - w).toFixed(1).padStart(27)}\n`,
+      `${String(w).padStart(8)}  ${rate.toFixed(0).padStart(10)}  ${share.toFixed(2).padStart(18)}  ${cpu.toFixed(1).padStart(10)}  ${(cpu - w).toFixed(1).padStart(27)}\n`,
     );
   });
 } finally {

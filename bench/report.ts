@@ -218,7 +218,7 @@ export function headlineCeilingRatio(scenarios: ScenarioResult[], rounds: Scenar
 }
 
 /** The median of some numbers (the lower middle one for an even count); null for none. */
-function median(values: number[]): number | null {
+export function median(values: number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
 }

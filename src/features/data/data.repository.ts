@@ -45,6 +45,10 @@ export async function tuneForImport(db: Executor): Promise<() => Promise<void>> 
   };
 }
 
+/** The tables an import writes. */
+const IMPORTED_TABLES = ['customers', 'identities', 'identity_keys'] as const;
+type Table = (typeof IMPORTED_TABLES)[number];
+
 /**
  * After a large import, PostgreSQL: `VACUUM (ANALYZE)` of the tables it wrote (under a second for a
  * million rows), as PostgreSQL's guide to populating a database advises. The planner gets the new
@@ -54,7 +58,8 @@ export async function tuneForImport(db: Executor): Promise<() => Promise<void>> 
  * SQLite: nothing.
  */
 export async function settleAfterImport(db: Executor): Promise<void> {
-  if (isPostgres(db)) await sql`vacuum (analyze) customers, identities, identity_keys`.execute(db);
+  if (isPostgres(db))
+    await sql`vacuum (analyze) ${sql.join(IMPORTED_TABLES.map((table) => sql.id(table)))}`.execute(db);
 }
 
 const CUSTOMER_COLUMNS = ['id', 'email', 'name', 'metadata', 'created_at', 'updated_at'] as const;
@@ -73,8 +78,6 @@ const IDENTITY_COLUMNS = [
   'updated_at',
 ] as const;
 const KEY_COLUMNS = ['channel', 'external_id', 'scope', 'identity_id', 'kind', 'created_at'] as const;
-
-type Table = 'customers' | 'identities' | 'identity_keys';
 
 /**
  * Multi-row INSERTs compiled once per (dialect, table, row count): for a 500-row chunk Kysely

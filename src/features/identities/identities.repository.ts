@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
 import { forUpdate, textPairs } from '../../db/dialect.js';
+import { identityKeyText } from './identities.js';
 import type { IdentityUpdate, NewIdentityRow } from './identities.table.js';
 
 export function insertIdentity(db: Executor, row: NewIdentityRow) {
@@ -166,7 +167,7 @@ function batchedLookups(
   const loader = new DataLoader<LookupKey, LookupRow[]>(
     async (keys) => {
       if (keys.length === 1) return [await readOne(keys[0] as LookupKey)];
-      const distinct = new Map(keys.map((key) => [lookupKeyText(key), key]));
+      const distinct = new Map(keys.map((key) => [identityKeyText(...key), key]));
       const channels = [...distinct.values()].map((key) => key[0]);
       const externalIds = [...distinct.values()].map((key) => key[1]);
       let rows: KeyedLookupRow[];
@@ -176,23 +177,22 @@ function batchedLookups(
         const alone = new Map(
           [...distinct].map(([text, key]) => [text, readOne(key).catch((error: unknown) => toError(error))]),
         );
-        return Promise.all(keys.map((key) => alone.get(lookupKeyText(key)) as Promise<LookupRow[] | Error>));
+        return Promise.all(keys.map((key) => alone.get(identityKeyText(...key)) as Promise<LookupRow[] | Error>));
       }
       const found = new Map<string, LookupRow[]>();
       for (const { key_channel, key_external_id, ...row } of rows) {
-        const text = lookupKeyText([key_channel, key_external_id]);
+        const text = identityKeyText(key_channel, key_external_id);
         const list = found.get(text);
         if (list) list.push(row);
         else found.set(text, [row]);
       }
-      return keys.map((key) => found.get(lookupKeyText(key)) ?? []);
+      return keys.map((key) => found.get(identityKeyText(...key)) ?? []);
     },
     { cache: false, maxBatchSize: LOOKUPS_PER_STATEMENT, batchScheduleFn: (run) => setImmediate(run) },
   );
   return (channel: string, externalId: string): Promise<LookupRow[]> => loader.load([channel, externalId]);
 }
 
-const lookupKeyText = ([channel, externalId]: LookupKey) => `${channel}\u0000${externalId}`;
 const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /** The identities a sender may be (by external id or alias), given the instance the message came through (if known). */

@@ -38,6 +38,9 @@ export interface LookupResult {
 }
 
 /** With an instance id, the identity scoped to it wins, else the unscoped one; without, only the unscoped one. */
+/** One channel identity as text, for maps: (channel, external_id), all its instance scopes together. */
+export const identityKeyText = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
+
 export function resolveScope<R extends { instance_id: string | null }>(
   rows: readonly R[],
   instanceId: string | undefined,

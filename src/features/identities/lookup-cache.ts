@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ChangeHub } from '../changes/changes.js';
-import { lookupAnswerJson, resolveScope } from './identities.js';
+import { identityKeyText, lookupAnswerJson, resolveScope } from './identities.js';
 import type { LookupRow } from './identities.repository.js';
 
 export interface LookupCacheOptions {
@@ -10,8 +10,6 @@ export interface LookupCacheOptions {
   /** How long "nobody owns this" is remembered. */
   missTtlMs: number;
 }
-
-const keyOf = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
 
 /**
  * How long lru-cache may reuse its reading of the clock for TTL checks: a hundredth of the TTL,
@@ -98,7 +96,7 @@ export class LookupCache {
    * when it is known that nobody has it, undefined when the cache does not know.
    */
   answer(channel: string, externalId: string, instanceId: string | undefined): string | null | undefined {
-    const key = keyOf(channel, externalId);
+    const key = identityKeyText(channel, externalId);
     const packed = this.#lru?.get(key);
     if (packed !== undefined) {
       this.hits++;
@@ -129,7 +127,7 @@ export class LookupCache {
   store(channel: string, externalId: string, packed: string | null, epoch: number) {
     if (!this.#lru || epoch !== this.#epoch) return;
     // One answer per identity, in one cache or the other.
-    const key = keyOf(channel, externalId);
+    const key = identityKeyText(channel, externalId);
     if (packed === null) {
       this.#lru.delete(key);
       this.#misses?.set(key, true);
@@ -141,7 +139,7 @@ export class LookupCache {
 
   invalidate(channel: string, externalId: string) {
     this.#epoch++;
-    const key = keyOf(channel, externalId);
+    const key = identityKeyText(channel, externalId);
     this.#lru?.delete(key);
     this.#misses?.delete(key);
   }
