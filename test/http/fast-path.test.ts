@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -219,6 +220,38 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
     const faults = lines.filter((line) => line.msg === 'the fast path failed');
     expect(faults).toHaveLength(4);
     expect(faults[0]).toMatchObject({ level: 50, err: { message: 'a bug in the fast path' } });
+  });
+
+  it("writes the answers of one turn of the event loop together at the turn's end, a failed write alone", async () => {
+    const fastPath = fast.fastPath as NonNullable<typeof fast.fastPath>;
+    const events: string[] = [];
+    const response = (name: string, broken = false) =>
+      ({
+        headersSent: false,
+        writeHead: () => {
+          if (broken) throw new Error('the socket broke');
+        },
+        end: (body: string) => events.push(`${name} ${body}`),
+        destroy: () => events.push(`${name} closed`),
+      }) as unknown as ServerResponse;
+    const healthz = { method: 'GET', url: '/healthz', headers: {} } as IncomingMessage;
+    const toFastify = () => events.push('fastify');
+    lines.length = 0;
+    const before = fastPath.answered;
+    for (const [name, broken] of [
+      ['a', false],
+      ['b', true],
+      ['c', false],
+    ] as const) {
+      expect(fastPath.answer(healthz, response(name, broken), toFastify)).toBe(true);
+    }
+    expect(events).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['a {"status":"ok"}', 'b closed', 'c {"status":"ok"}']);
+    expect(fastPath.answered - before).toBe(2);
+    const faults = lines.filter((line) => line.msg === 'the fast path failed');
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toMatchObject({ level: 50, err: { message: 'the socket broke' } });
   });
 
   it('is off with HTTP_FAST_PATH=false, and a value that is not a boolean stops the start', () => {
