@@ -102,11 +102,11 @@ export function createFastPath(
 
   /**
    * Queues the answer; the answers of one turn of the event loop are written together once the
-   * turn's I/O has been handled (setImmediate), as uWebSockets corks its sockets for a turn. A
-   * client waiting on many connections (the runtime, the bench's load generator) is then woken
-   * once per turn instead of once per answer, and each wake-up costs our process CPU inside the
-   * socket write, far more on a virtual machine (an interrupt to the other core). Measured at a
-   * million identities: lookups spread over all keys 12,500 → 17,100 a second (BENCHMARKS.md).
+   * turn's I/O has been handled (setImmediate). A client waiting on many connections (the
+   * runtime, the bench's load generator) is then woken once per turn instead of once per answer,
+   * and each wake-up costs our process CPU inside the socket write, far more on a virtual
+   * machine (an interrupt to the other core). Measured at a million identities: lookups spread
+   * over all keys 12,500 → 17,100 a second (BENCHMARKS.md).
    * An answer waits at most for the rest of its turn: the other requests that arrived with it.
    */
   function send(
