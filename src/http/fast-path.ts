@@ -129,7 +129,7 @@ export function createFastPath(
       try {
         write(answer);
       } catch (error) {
-        failed(error, answer.res, answer.id);
+        failed(error, answer.res, answer.id, answer.route);
       }
     }
   }
@@ -156,10 +156,10 @@ export function createFastPath(
     }
   }
 
-  /** A fault of this path itself: logged, and the connection closed if nothing was answered. */
-  function failed(error: unknown, res: ServerResponse, id: string) {
-    app.log.error({ err: error, route: LOOKUP_ROUTE, reqId: id }, 'the fast path failed');
-    if (!res.headersSent) res.destroy();
+  /** A fault of this path itself: logged, and the connection closed unless the answer was sent whole. */
+  function failed(error: unknown, res: ServerResponse, id: string, route = LOOKUP_ROUTE) {
+    app.log.error({ err: error, route, reqId: id }, 'the fast path failed');
+    if (!res.writableEnded) res.destroy();
   }
 
   const isNotFound = (error: unknown): error is DomainError =>

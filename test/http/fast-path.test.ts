@@ -225,15 +225,24 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
   it("writes the answers of one turn of the event loop together at the turn's end, a failed write alone", async () => {
     const fastPath = fast.fastPath as NonNullable<typeof fast.fastPath>;
     const events: string[] = [];
-    const response = (name: string, broken = false) =>
-      ({
+    // Half a ServerResponse: the broken one fails after its head, which must not leave the
+    // connection open with half an answer.
+    const response = (name: string, broken = false) => {
+      const res = {
         headersSent: false,
+        writableEnded: false,
         writeHead: () => {
-          if (broken) throw new Error('the socket broke');
+          res.headersSent = true;
         },
-        end: (body: string) => events.push(`${name} ${body}`),
+        end: (body: string) => {
+          if (broken) throw new Error('the socket broke');
+          res.writableEnded = true;
+          events.push(`${name} ${body}`);
+        },
         destroy: () => events.push(`${name} closed`),
-      }) as unknown as ServerResponse;
+      };
+      return res as unknown as ServerResponse;
+    };
     const healthz = { method: 'GET', url: '/healthz', headers: {} } as IncomingMessage;
     const toFastify = () => events.push('fastify');
     lines.length = 0;
@@ -251,7 +260,7 @@ describe.each(DIALECTS)('the fast path on $name', (dialect) => {
     expect(fastPath.answered - before).toBe(2);
     const faults = lines.filter((line) => line.msg === 'the fast path failed');
     expect(faults).toHaveLength(1);
-    expect(faults[0]).toMatchObject({ level: 50, err: { message: 'the socket broke' } });
+    expect(faults[0]).toMatchObject({ level: 50, route: '/healthz', err: { message: 'the socket broke' } });
   });
 
   it('is off with HTTP_FAST_PATH=false, and a value that is not a boolean stops the start', () => {
