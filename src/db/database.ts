@@ -5,6 +5,7 @@ import type { ProcessedChatUpdateTable } from '../features/channels/processed-up
 import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
+import type { ChatNoticeTable, LinkRequestTable } from '../features/link-requests/link-requests.table.js';
 import type { MergeTable } from '../features/merges/merges.table.js';
 import type {
   WebhookAttemptTable,
@@ -32,6 +33,8 @@ export interface Database {
   webhook_events: WebhookEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  link_requests: LinkRequestTable;
+  chat_notices: ChatNoticeTable;
 }
 
 /** A connection or a transaction: repositories accept either. */
