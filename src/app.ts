@@ -22,6 +22,7 @@ import channelRoutes from './http/routes/channels/index.js';
 import customerRoutes from './http/routes/customers/index.js';
 import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
+import linkRequestRoutes from './http/routes/link-requests/index.js';
 import mergeRoutes from './http/routes/merges/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
 import webhookRoutes from './http/routes/webhooks/index.js';
@@ -139,6 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(customerRoutes);
       await v1.register(identityRoutes);
       await v1.register(mergeRoutes);
+      await v1.register(linkRequestRoutes);
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
       await v1.register(webhookRoutes);

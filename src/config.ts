@@ -14,6 +14,10 @@ const EnvSchema = Type.Object({
   BOOTSTRAP_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   CLAIM_CODE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   CLAIM_CODE_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  /** How long a link request (and its code) lives. */
+  LINK_REQUEST_TTL_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Pending link requests at most, across all accounts; beyond it, a new request is a 429. */
+  LINK_REQUESTS_MAX_PENDING: Type.Integer({ minimum: 1, default: 1000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -116,6 +120,7 @@ export interface Config {
   bootstrapApiKey: string | undefined;
   claimCodeTtlSeconds: number;
   claimCodeSecret: string | undefined;
+  linkRequests: { ttlSeconds: number; maxPending: number };
   logLevel: string;
   /** LOG_SLOW_REQUEST_MS: see the request-log plugin. */
   slowRequestMs: number;
@@ -266,6 +271,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bootstrapApiKey: env.BOOTSTRAP_API_KEY,
     claimCodeTtlSeconds: env.CLAIM_CODE_TTL_SECONDS,
     claimCodeSecret: env.CLAIM_CODE_SECRET,
+    linkRequests: { ttlSeconds: env.LINK_REQUEST_TTL_SECONDS, maxPending: env.LINK_REQUESTS_MAX_PENDING },
     logLevel: env.LOG_LEVEL,
     slowRequestMs: env.LOG_SLOW_REQUEST_MS,
     fastPath: env.HTTP_FAST_PATH,

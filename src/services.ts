@@ -17,9 +17,12 @@ import type { IdentityRules } from './features/identities/identities.js';
 import { createIdentitiesService } from './features/identities/identities.service.js';
 import { LookupCache } from './features/identities/lookup-cache.js';
 import { createPlatformKeysService } from './features/identities/platform-keys.service.js';
+import { SELF_SERVICE_FAILURES, SELF_SERVICE_WINDOW_MS } from './features/link-requests/link-requests.js';
+import { createLinkRequestsService } from './features/link-requests/link-requests.service.js';
 import { createMergesService } from './features/merges/merges.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
+import { createLinkThrottle } from './features/throttle/link-throttle.js';
 import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
 import { createRedisCounterStore } from './features/throttle/redis-counter-store.js';
 import { createDispatcher } from './features/webhooks/dispatcher.js';
@@ -238,6 +241,22 @@ export async function createServices(config: Config, options: ServiceOptions) {
         perIdentity: config.rateLimit.claimPerIdentity,
         perKey: config.rateLimit.claimPerKey,
         windowMs: config.rateLimit.windowMs,
+      }),
+    }),
+    linkRequests: createLinkRequestsService({
+      db: db.kysely,
+      uow,
+      clock,
+      random,
+      secret,
+      ttlSeconds: config.linkRequests.ttlSeconds,
+      maxPending: config.linkRequests.maxPending,
+      rules: identityRules,
+      throttle: createLinkThrottle(counters, {
+        perSender: SELF_SERVICE_FAILURES,
+        senderWindowMs: SELF_SERVICE_WINDOW_MS,
+        perKey: config.rateLimit.claimPerKey,
+        keyWindowMs: config.rateLimit.windowMs,
       }),
     }),
     merges: createMergesService({ db: db.kysely, uow, clock }),

@@ -84,6 +84,11 @@ export const forbidden = (detail: string) => new DomainError('forbidden', detail
 export const INVALID_CLAIM = 'Invalid or expired claim code';
 export const invalidClaim = () => new DomainError('invalid_claim', INVALID_CLAIM);
 
+/** The same for link codes: wrong, expired, spent, rejected, or a sender who may not use one. */
+export const INVALID_LINK_CODE = 'Invalid or expired link code';
+export const invalidLinkCode = () => new DomainError('invalid_claim', INVALID_LINK_CODE);
+export const isInvalidLinkCode = (error: unknown) => error instanceof DomainError && error.detail === INVALID_LINK_CODE;
+
 /**
  * A field-level input error found by a rule rather than by the schema (an unparseable phone
  * number, a bad cursor). Rendered as a FastAPI 422 with the given loc and pydantic type.

@@ -15,6 +15,14 @@ const PROOF: Record<VerifiedVia, { label: string; explanation: string }> = {
   operator: { label: 'Operator', explanation: 'An operator marked it verified (the dashboard, the API or an import).' },
   claim_code: { label: 'Claim code', explanation: 'The person redeemed a claim code from this account.' },
   platform: { label: 'Platform', explanation: 'The chat platform itself vouched for this account.' },
+  link_request: {
+    label: 'Link code',
+    explanation: 'An operator typed in the link code this account was given when it asked to be linked.',
+  },
+  linked_identity: {
+    label: 'Linked account',
+    explanation: 'The person linked it with a code from another account of theirs that was already verified.',
+  },
 };
 
 /** How a link was proven (`verified_via`): nothing while unverified or on a server that does not say. */

@@ -36,8 +36,12 @@ export interface Identity {
   updated_at: string;
 }
 
-/** operator: an admin said so; claim_code: the person redeemed a code; platform: the chat platform vouched for it. */
-export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
+/**
+ * operator: an admin said so; claim_code: the person redeemed a code; platform: the chat platform
+ * vouched for it; link_request: an operator typed in the code the account's person was given;
+ * linked_identity: the person added it from another account of theirs that was verified.
+ */
+export type VerifiedVia = 'operator' | 'claim_code' | 'platform' | 'link_request' | 'linked_identity';
 
 /** The reverse lookup's body: who owns a channel identity. */
 export interface LookupResult {
@@ -167,4 +171,62 @@ export interface UndoResult {
 export interface ConflictWith {
   customer_id: string;
   identity_id: string;
+}
+
+/** pending until decided; expired once its expires_at has passed undecided. */
+export type LinkRequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+/** A stranger's account asking to be linked (never with its code). */
+export interface LinkRequest {
+  id: string;
+  channel: string;
+  external_id: string;
+  instance_id: string | null;
+  display_name: string | null;
+  status: LinkRequestStatus;
+  created_at: string;
+  expires_at: string;
+  /** The last three are null until the request is decided. */
+  decided_at: string | null;
+  customer_id: string | null;
+  identity_id: string | null;
+}
+
+/** A request as made or renewed: the code is shown only here. */
+export interface IssuedLinkRequest extends LinkRequest {
+  /** 8 characters; whoever approves types it in (case, spaces and hyphens ignored). */
+  code: string;
+  /** What the person is to do with the code. */
+  instructions: string;
+}
+
+export interface LinkRequestInput {
+  channel: string;
+  external_id: string;
+  instance_id?: string | null;
+  display_name?: string | null;
+}
+
+export interface LinkRequestQuery {
+  status?: LinkRequestStatus;
+  channel?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Who the account goes to: an existing customer, or a new one made from `customer`. */
+export type LinkRequestDecision = (
+  | { customer_id: string; customer?: undefined }
+  | { customer: CustomerInput; customer_id?: undefined }
+) & { role_override?: string | null };
+
+export interface LinkRequestApproval {
+  link_request: LinkRequest;
+  identity: Identity;
+}
+
+/** The sender (a verified account of the person) and the code of the request to link. */
+export interface LinkWithCodeInput extends Omit<IdentityKey, 'instance_id'> {
+  code: string;
+  instance_id?: string | null | undefined;
 }

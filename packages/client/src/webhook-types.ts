@@ -1,4 +1,4 @@
-import type { Customer, Identity } from './types.js';
+import type { Customer, Identity, LinkRequest } from './types.js';
 
 /** Every event type a webhook subscription can ask for, in the order the service lists them. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -16,6 +16,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'identity.alias_added',
   'identity.alias_removed',
   'claim.redeemed',
+  'link_request.created',
+  'link_request.approved',
+  'link_request.rejected',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -54,6 +57,11 @@ export interface WebhookEventData {
   'identity.alias_added': { identity: Identity; alias: string | null };
   'identity.alias_removed': { identity: Identity; alias: string | null };
   'claim.redeemed': { identity: Identity };
+  /** A new request (not a renewal of a pending one). */
+  'link_request.created': { link_request: LinkRequest };
+  /** The identity the approval linked: verified by a code, unverified by an operator's approval. */
+  'link_request.approved': { link_request: LinkRequest; identity: Identity };
+  'link_request.rejected': { link_request: LinkRequest };
 }
 
 /** A webhook's body, narrowed by `type`. */

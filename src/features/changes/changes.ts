@@ -20,6 +20,11 @@ export interface AuditEntry {
    * webhook subscription wants their events.
    */
   created?: () => { customers: unknown[]; identities: unknown[] };
+  /**
+   * Not written to the audit trail: what the change's events carry besides `after` (the identity
+   * an approved link request made), so that the trail keeps one resource per entry.
+   */
+  eventData?: Record<string, unknown>;
   /** Who vouched for the change when it is not the actor's own word: 'platform' (a chat platform's signed message). */
   source?: string | undefined;
 }

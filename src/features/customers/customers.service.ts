@@ -38,7 +38,7 @@ export interface CustomerListQuery {
   cursor?: string | undefined;
 }
 
-const emailTaken = () => conflict('A customer with this email already exists');
+export const emailTaken = () => conflict('A customer with this email already exists');
 const customerNotFound = () => notFound('Customer');
 
 export type CustomersService = ReturnType<typeof createCustomersService>;

@@ -3,7 +3,13 @@ import { FieldError } from '../../internal/errors.js';
 import { customerInputFields } from '../customers/customer-fields.js';
 import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
-import { type IdentityRules, normalizeChannel, normalizeExternalId } from '../identities/identities.js';
+import {
+  type IdentityRules,
+  normalizeChannel,
+  normalizeExternalId,
+  VERIFIED_VIA,
+  type VerifiedVia,
+} from '../identities/identities.js';
 import type { NewIdentityRow } from '../identities/identities.table.js';
 import { ExternalIdField, identityInputFields } from '../identities/identity-fields.js';
 import { Nullable, Uuid } from '../shared/fields.js';
@@ -24,9 +30,9 @@ export const IdentityRecord = Type.Object({
   verified: Type.Optional(Type.Boolean()),
   verified_at: Type.Optional(Nullable(Time())),
   verified_via: Type.Optional(
-    Type.Unsafe<'operator' | 'claim_code' | 'platform' | null>({
+    Type.Unsafe<VerifiedVia | null>({
       type: ['string', 'null'],
-      enum: ['operator', 'claim_code', 'platform', null],
+      enum: [...VERIFIED_VIA, null],
     }),
   ),
   aliases: Type.Optional(Type.Array(ExternalIdField(), { maxItems: 100 })),

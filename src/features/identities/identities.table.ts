@@ -13,7 +13,7 @@ export interface IdentityTable {
   role_override: string | null;
   /** `verified` is derived: an identity is verified exactly when this is set. */
   verified_at: string | null;
-  /** How the link was proven: 'operator' | 'claim_code' | 'platform'; NULL while unverified. */
+  /** How the link was proven (VerifiedVia in identities.ts); NULL while unverified. */
   verified_via: string | null;
   metadata: string;
   created_at: string;

@@ -22,7 +22,8 @@ export interface Identity {
   updated_at: string;
 }
 
-export type VerifiedVia = 'operator' | 'claim_code' | 'platform';
+export const VERIFIED_VIA = ['operator', 'claim_code', 'platform', 'link_request', 'linked_identity'] as const;
+export type VerifiedVia = (typeof VERIFIED_VIA)[number];
 
 /** What the agent runtime gets from the reverse lookup (the seed's body). */
 export interface LookupResult {

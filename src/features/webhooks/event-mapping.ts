@@ -11,7 +11,8 @@ type Resource = Record<string, unknown>;
 
 /**
  * The event types an audit action can emit; the outbox asks whether anyone wants one of them
- * before it builds anything. Actions missing here (claim.failed, claim_code.issued, api_key.*)
+ * before it builds anything. Actions missing here (claim.failed, claim_code.issued, api_key.*,
+ * link_request.renewed)
  * emit nothing.
  */
 export const TYPES_OF_ACTION: Readonly<Record<string, readonly EventType[]>> = {
@@ -30,6 +31,9 @@ export const TYPES_OF_ACTION: Readonly<Record<string, readonly EventType[]>> = {
   'identity.alias_added': ['identity.alias_added'],
   'identity.alias_removed': ['identity.alias_removed'],
   'claim.succeeded': ['claim.redeemed', 'identity.verified'],
+  'link_request.created': ['link_request.created'],
+  'link_request.approved': ['identity.verified', 'link_request.approved'],
+  'link_request.rejected': ['link_request.rejected'],
 };
 
 const asResource = (value: unknown): Resource =>
@@ -93,6 +97,17 @@ export function eventsOfAudit(entry: AuditEntry): OutgoingEvent[] {
       const events: OutgoingEvent[] = [{ type: 'claim.redeemed', data: { identity: after } }];
       // Redeeming a code verifies the identity, unless an operator had verified it meanwhile.
       if (before.verified !== true) events.push({ type: 'identity.verified', data: { identity: after } });
+      return events;
+    }
+    case 'link_request.created':
+    case 'link_request.rejected':
+      return [{ type: entry.action, data: { link_request: after } }];
+    case 'link_request.approved': {
+      // The identity the approval made (its identity.linked came from its own entry before this).
+      const identity = asResource(entry.eventData?.identity);
+      const events: OutgoingEvent[] = [];
+      if (identity.verified === true) events.push({ type: 'identity.verified', data: { identity } });
+      events.push({ type: 'link_request.approved', data: { link_request: after, identity } });
       return events;
     }
     case 'customer.merged':

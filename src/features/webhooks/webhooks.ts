@@ -17,6 +17,9 @@ export const EVENT_TYPES = [
   'identity.alias_added',
   'identity.alias_removed',
   'claim.redeemed',
+  'link_request.created',
+  'link_request.approved',
+  'link_request.rejected',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

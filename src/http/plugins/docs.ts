@@ -25,6 +25,11 @@ async function docsPlugin(app: FastifyInstance) {
       tags: [
         { name: 'Customer identities' },
         { name: 'Customers' },
+        {
+          name: 'Link requests',
+          description:
+            'A stranger asks to be known: a code that an operator, or the person from a verified account, types in',
+        },
         { name: 'API keys' },
         { name: 'Audit' },
         { name: 'Channels', description: 'Chat webhooks: present only for the channels that are configured' },

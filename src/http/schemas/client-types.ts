@@ -2,6 +2,9 @@ import type {
   ClaimCode,
   Customer,
   Identity,
+  IssuedLinkRequest,
+  LinkRequest,
+  LinkRequestApproval,
   LookupResult,
   ServiceInfo,
   WebhookEventType,
@@ -9,6 +12,7 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { EventType } from '../../features/webhooks/webhooks.js';
 import type { ServiceInfoSchema } from '../routes/service-info/index.js';
+import type { IssuedLinkRequestSchema, LinkRequestApprovalSchema, LinkRequestSchema } from './link-requests.js';
 import type { ClaimCodeSchema, CustomerSchema, IdentitySchema, LookupResultSchema } from './resources.js';
 
 // One definition of each resource's shape: the client package's types (packages/client), which the
@@ -40,6 +44,9 @@ export type ClientTypesMatchSchemas = [
   Check<Matches<typeof LookupResultSchema, LookupResult>>,
   Check<Matches<typeof ClaimCodeSchema, ClaimCode>>,
   Check<Matches<typeof ServiceInfoSchema, ServiceInfo>>,
+  Check<Matches<typeof LinkRequestSchema, LinkRequest>>,
+  Check<Matches<typeof IssuedLinkRequestSchema, IssuedLinkRequest>>,
+  Check<Matches<typeof LinkRequestApprovalSchema, LinkRequestApproval>>,
 ];
 
 /** The service's event types and the client's are the same set. */

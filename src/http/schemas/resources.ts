@@ -1,13 +1,14 @@
 import { Type } from '@sinclair/typebox';
+import { VERIFIED_VIA, type VerifiedVia } from '../../features/identities/identities.js';
 import { Metadata, Nullable, Timestamp, Uuid } from './common.js';
 
 /** How a link was proven: null while unverified. */
 function VerifiedViaField() {
-  return Type.Unsafe<'operator' | 'claim_code' | 'platform' | null>({
+  return Type.Unsafe<VerifiedVia | null>({
     type: ['string', 'null'],
-    enum: ['operator', 'claim_code', 'platform', null],
+    enum: [...VERIFIED_VIA, null],
     description:
-      'How the link was proven: operator (an admin said so), claim_code (the person redeemed a code from that account), platform (the chat platform vouched for it); null while unverified',
+      'How the link was proven: operator (an admin said so), claim_code (the person redeemed a code from that account), platform (the chat platform vouched for it), link_request (an operator redeemed the link code the account was given), linked_identity (the person linked it from a verified account of theirs); null while unverified',
   });
 }
 

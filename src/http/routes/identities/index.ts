@@ -3,6 +3,7 @@ import addAlias from './add-alias.js';
 import createIdentity from './create-identity.js';
 import deleteIdentity from './delete-identity.js';
 import generateClaimCode from './generate-claim-code.js';
+import linkIdentity from './link-identity.js';
 import listIdentities from './list-identities.js';
 import lookupIdentity from './lookup-identity.js';
 import moveIdentity from './move-identity.js';
@@ -19,6 +20,7 @@ export default async function identityRoutes(app: App) {
     deleteIdentity,
     generateClaimCode,
     redeemClaim,
+    linkIdentity,
     addAlias,
     removeAlias,
     moveIdentity,
