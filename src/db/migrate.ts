@@ -28,10 +28,11 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return results ?? [];
-    // Kysely takes no migration lock on SQLite: a process starting at the same moment on a fresh
-    // file (the server and the CLI) may record the same migration first. Our migrations are
-    // idempotent and ran in a transaction that was rolled back, so a second pass finds them done.
-    if (attempt >= 3 || !lostMigrationRace(error)) throw error;
+    // Kysely takes no migration lock on SQLite, nor a transaction: a process starting at the same
+    // moment on a fresh file (the server and the CLI) may record the same migration first. Our
+    // migrations are idempotent, so the next pass goes on from there. Each lost race means the
+    // other process recorded one more, so there can be no more losses than migrations.
+    if (attempt > Object.keys(migrations).length || !lostMigrationRace(error)) throw error;
   }
 }
 
