@@ -51,6 +51,8 @@ const LONG_LOCK_WAIT_MS = 5_000;
 /** A serving process's reads: a WAL reader waits only in rare moments (another connection recovering the WAL). */
 const SERVING_READ_WAIT_MS = 50;
 
+const ignoreError = () => undefined;
+
 /** Distinct SQL texts whose prepared statements are kept (a multi-row INSERT of n rows is one text per n). */
 const STATEMENTS_KEPT = 256;
 
@@ -128,6 +130,12 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     query_timeout: 15_000,
   });
   pool.on('error', (error) => options.onPoolError?.(error));
+  // pg-pool listens for a client's errors only while it is idle in the pool: one checked out
+  // (by Kysely, for a statement or a whole transaction) whose server goes away between two
+  // statements emits 'error' to nobody, which ends the process. The error needs no handling here:
+  // the statement waiting on the client fails with it, or the next one does ("not queryable"),
+  // and the pool drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', ignoreError));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
