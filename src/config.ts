@@ -95,6 +95,16 @@ const EnvSchema = Type.Object({
    * line's import) before it is answered 503 with Retry-After; lookups go on meanwhile.
    */
   SQLITE_WRITE_WAIT_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /**
+   * PostgreSQL: how long an uncached lookup's read may wait for a lock or run (lock_timeout and
+   * statement_timeout of the lookups' connections) before it is answered 503 with Retry-After.
+   * The lookup is in front of every conversation: it must not wait behind a migration. 0: no bound.
+   */
+  DB_LOOKUP_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** PostgreSQL: the same bound for every other statement of the server (writes, lists, /readyz). */
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  /** PostgreSQL: the same bound for the command line's statements (import, export, keys); migrations have none. */
+  DB_IMPORT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   /** Webhook URLs may point at loopback, private and link-local addresses (tests, a private network). */
   WEBHOOK_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false }),
   /** Whether this process runs the delivery loop (the server; several replicas may). */
@@ -158,6 +168,8 @@ export interface Config {
   /** Replicas and locks (issue 18). */
   changeListener: { pingIntervalMs: number; pingTimeoutMs: number; keepAliveMs: number };
   sqliteWriteWaitMs: number;
+  /** PostgreSQL's lock_timeout and statement_timeout (ms, 0 = none): the lookup's, the server's other statements', the command line's. */
+  statementTimeouts: { lookupMs: number; serverMs: number; commandLineMs: number };
   webhooks: {
     allowPrivateUrls: boolean;
     deliveryEnabled: boolean;
@@ -313,6 +325,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keepAliveMs: env.LISTEN_KEEPALIVE_SECONDS * 1000,
     },
     sqliteWriteWaitMs: env.SQLITE_WRITE_WAIT_MS,
+    statementTimeouts: {
+      lookupMs: env.DB_LOOKUP_TIMEOUT_MS,
+      serverMs: env.DB_STATEMENT_TIMEOUT_MS,
+      commandLineMs: env.DB_IMPORT_TIMEOUT_MS,
+    },
     webhooks: {
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
       deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,

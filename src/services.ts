@@ -63,8 +63,14 @@ export async function createServices(config: Config, options: ServiceOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const log = options.logger;
+  const bounds = config.statementTimeouts;
   const db: Db = createDb(config.database, {
     onPoolError: (error) => log.warn({ err: error }, 'database connection lost'),
+    // The server bounds its lookups short and its other statements longer; the command line
+    // (an import's batches, its VACUUM) longer still.
+    timeouts: options.listenForChanges
+      ? { lookupMs: bounds.lookupMs, otherMs: bounds.serverMs }
+      : { lookupMs: bounds.commandLineMs, otherMs: bounds.commandLineMs },
   });
   try {
     await mapDbError(() => migrateToLatest(db.kysely));

@@ -1,7 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import {
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type MigrationLockOptions,
+  PostgresAdapter,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import type pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database, DialectName } from './database.js';
@@ -12,6 +23,11 @@ export interface Db {
   dialect: DialectName;
   /** The PostgreSQL pool, for LISTEN/NOTIFY and pool metrics; undefined on SQLite. */
   pool: pg.Pool | undefined;
+  /**
+   * PostgreSQL: the lookups' own connections (namedQuery), whose statements have the lookup's
+   * shorter bound (DB_LOOKUP_TIMEOUT_MS); undefined on SQLite.
+   */
+  lookupPool: pg.Pool | undefined;
   /**
    * SQLite only: a number that changes when another connection (another process, such as the
    * command line) commits to the file; SQLite has no NOTIFY, so caches compare it before use.
@@ -40,16 +56,31 @@ export interface Db {
 }
 
 export interface CreateDbOptions {
-  /** Maximum PostgreSQL connections of this process. */
+  /** Maximum PostgreSQL connections of this process, for lookups and for the rest each. */
   poolSize?: number;
+  /**
+   * PostgreSQL: lock_timeout and statement_timeout in ms (0 or absent: none), of the lookups'
+   * connections and of the others. Migrations run without them.
+   */
+  timeouts?: { lookupMs: number; otherMs: number };
   /** Called when an idle PostgreSQL client fails (the server went away); never crashes us. */
   onPoolError?: (error: Error) => void;
 }
+
+/**
+ * A PostgreSQL that stops answering at all must not hang requests forever: the client gives up
+ * this long after the server's own bound (statement_timeout) would have.
+ */
+const CLIENT_TIMEOUT_MARGIN_MS = 10_000;
+const MIN_CLIENT_TIMEOUT_MS = 15_000;
+const LOCK_SHARE_OF_TIMEOUT = 0.9;
 
 /** How long a connection waits for another connection's lock: the command line, and every process at start. */
 const LONG_LOCK_WAIT_MS = 5_000;
 /** A serving process's reads: a WAL reader waits only in rare moments (another connection recovering the WAL). */
 const SERVING_READ_WAIT_MS = 50;
+
+const ignoreError = () => undefined;
 
 /** Distinct SQL texts whose prepared statements are kept (a multi-row INSERT of n rows is one text per n). */
 const STATEMENTS_KEPT = 256;
@@ -78,6 +109,72 @@ function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+/**
+ * On SQLITE_FULL (and some I/O errors) SQLite rolls the transaction back by itself; Kysely's
+ * ROLLBACK after it then fails with "cannot rollback - no transaction is active", and that error
+ * replaces the real one. So ROLLBACK is sent only while a transaction is open.
+ */
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly database = reusingStatements(sqlite),
+  ) {
+    super({ database });
+  }
+  override createDriver(): Driver {
+    const sqlite = this.sqlite;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection) {
+        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: this.database });
+  }
+}
+
+/**
+ * Migrations may wait for each other (replicas starting at once) and take long (an index on a
+ * large table): the session's statement bounds are lifted while they hold the migration lock.
+ */
+class UnboundedMigrationsAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions) {
+    await sql`set lock_timeout = 0; set statement_timeout = 0`.execute(db);
+    await super.acquireMigrationLock(db, options);
+  }
+  override async releaseMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions) {
+    await super.releaseMigrationLock(db, options);
+    // Back to the connection's own bounds, set when it was opened.
+    await sql`reset lock_timeout; reset statement_timeout`.execute(db);
+  }
+}
+
+class PostgresDialectWithUnboundedMigrations extends PostgresDialect {
+  override createAdapter() {
+    return new UnboundedMigrationsAdapter();
+  }
+}
+
+function openPool(url: string, max: number, timeoutMs: number, onError: (error: Error) => void): pg.Pool {
+  const pool = new (pgModule().Pool)({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5_000,
+    // Sent when each connection opens: no round trip per statement. 0 leaves the server's default.
+    // A wait for a lock gives up a little before the statement's own bound would, so that the
+    // error (and the answer, and the metric) names the lock as the cause.
+    lock_timeout: Math.ceil(timeoutMs * LOCK_SHARE_OF_TIMEOUT),
+    statement_timeout: timeoutMs,
+    query_timeout: Math.max(MIN_CLIENT_TIMEOUT_MS, timeoutMs + CLIENT_TIMEOUT_MARGIN_MS),
+  });
+  pool.on('error', onError);
+  // pg-pool listens for a client's errors only while it is idle in the pool: one checked out
+  // (by Kysely, for a statement or a whole transaction) whose server goes away between two
+  // statements emits 'error' to nobody, which ends the process. The error needs no handling here:
+  // the statement waiting on the client fails with it, or the next one does ("not queryable"),
+  // and the pool drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', ignoreError));
+  return pool;
+}
+
 function openReader(path: string) {
   const reader = new SQLite(path, { readonly: true });
   reader.pragma(`busy_timeout = ${LONG_LOCK_WAIT_MS}`);
@@ -100,13 +197,14 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     sqlite.pragma(`busy_timeout = ${LONG_LOCK_WAIT_MS}`);
     // Prepared once: it is read before every cached answer (the lookup's hot path).
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialectKeepingErrors(sqlite) });
     // An in-memory database is private to its connection: no second one can read it.
     const reader = target.path === ':memory:' ? undefined : openReader(target.path);
     return {
       kysely,
       dialect: 'sqlite',
       pool: undefined,
+      lookupPool: undefined,
       dataVersion: () => dataVersion.get() as number,
       readQuery: reader?.query,
       shortenLockWaits: () => {
@@ -120,25 +218,27 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
       },
     };
   }
-  const pool = new (pgModule().Pool)({
-    connectionString: target.url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
-    // A PostgreSQL that stops answering must not hang requests forever.
-    query_timeout: 15_000,
-  });
-  pool.on('error', (error) => options.onPoolError?.(error));
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const max = options.poolSize ?? 10;
+  const onError = (error: Error) => options.onPoolError?.(error);
+  const pool = openPool(target.url, max, options.timeouts?.otherMs ?? 0, onError);
+  // The lookups' own connections, for their shorter bound: set when a connection opens, it costs
+  // nothing per lookup (a SET per statement would be a round trip). Opened on first use.
+  const lookupPool = openPool(target.url, max, options.timeouts?.lookupMs ?? 0, onError);
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialectWithUnboundedMigrations({ pool }) });
   return {
     kysely,
     dialect: 'postgres',
     pool,
+    lookupPool,
     dataVersion: undefined,
     readQuery: undefined,
     // PostgreSQL locks rows, not the database: nothing to shorten.
     shortenLockWaits: () => undefined,
     namedQuery: async <R>(name: string, sql: string, parameters: readonly unknown[]) =>
-      (await pool.query({ name, text: sql, values: [...parameters] })).rows as R[],
-    destroy: () => kysely.destroy(),
+      (await lookupPool.query({ name, text: sql, values: [...parameters] })).rows as R[],
+    destroy: async () => {
+      await kysely.destroy();
+      await lookupPool.end();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseFaultError, mappedDbError } from '../db/errors.js';
 import { toFastApiErrors } from '../features/validation/fastapi-errors.js';
 import {
   ConflictError,
@@ -46,6 +47,14 @@ export const domainErrorBody = (error: DomainError) => ({ detail: error.detail }
 
 /** The only place where an error becomes an HTTP response, always in FastAPI's shapes. */
 export async function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // A database error that reached here unmapped (a call outside mapDbError) still gets its
+  // meaning (503 for a lost database, a timeout, a full disk) rather than a 500.
+  if (!(error instanceof DomainError)) error = mappedDbError(error) as FastifyError;
+  if (error instanceof DatabaseFaultError) {
+    // The answer says what happened; the log says the database's own words, for the operator.
+    const message = error.kind === 'disk_full' ? "the database's disk is full" : 'a database statement timed out';
+    request.log[error.kind === 'disk_full' ? 'error' : 'warn']({ err: error.cause, kind: error.kind }, message);
+  }
   if (error instanceof DomainError) error = ((await mergedAway(error, request)) ?? error) as FastifyError;
   if (error instanceof GoneError) {
     return reply.code(410).send({ detail: error.detail, merged_into: error.mergedInto });

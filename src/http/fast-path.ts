@@ -11,7 +11,13 @@ import { logRequest, logsQuietSuccesses } from './plugins/request-log.js';
 import { apiSecurityHeaders, MAX_QUERY_BYTES } from './plugins/security-headers.js';
 import { requestIdOf } from './request-id.js';
 import { HEALTH_ANSWER, HEALTH_PATH } from './routes/health/index.js';
-import { JSON_UTF8, LOOKUP_CONFIG, LOOKUP_PATH, lookupQuerystring } from './routes/identities/lookup-identity.js';
+import {
+  handOverFailure,
+  JSON_UTF8,
+  LOOKUP_CONFIG,
+  LOOKUP_PATH,
+  lookupQuerystring,
+} from './routes/identities/lookup-identity.js';
 
 /** Query strings as Fastify reads them (app.ts gives its router this same parser). */
 export const parseQuerystring = (text: string): Record<string, unknown> => (text.length === 0 ? {} : parse(text));
@@ -195,14 +201,17 @@ export function createFastPath(
       return true;
     }
     // Read in a promise (PostgreSQL): answered when it comes; an error other than "nobody has
-    // it" is Fastify's to answer, which reads again (a read changes nothing).
+    // it" is Fastify's to answer, which reads again (a read changes nothing), unless the database
+    // could not answer: reading again would make the client wait twice (a lock, a timeout) for
+    // the same 503, so the route is handed the error instead (see lookup-identity.ts).
     answer
       .then(
         (body) => send(res, id, started, LOOKUP_ROUTE, 200, body, principal),
-        (error: unknown) =>
-          isNotFound(error)
-            ? send(res, id, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal)
-            : fastify(req, res),
+        (error: unknown) => {
+          if (isNotFound(error)) return send(res, id, started, LOOKUP_ROUTE, 404, notFoundBody(error), principal);
+          if (error instanceof DomainError && error.code === 'unavailable') handOverFailure(req, error);
+          fastify(req, res);
+        },
       )
       .catch((error: unknown) => failed(error, res, id));
     return true;

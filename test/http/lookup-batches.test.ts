@@ -89,7 +89,7 @@ describe.each(DIALECTS)('lookups read together on $name', (dialect) => {
 
   /** The lookup statements sent to PostgreSQL while `run` runs: of many keys (`unnest`) or of one. */
   async function countingStatements<T>(run: () => Promise<T>, fail?: (text: string) => boolean) {
-    const pool = t.app.services.db.pool as pg.Pool;
+    const pool = t.app.services.db.lookupPool as pg.Pool;
     const query = pool.query;
     const sent: { many: boolean }[] = [];
     pool.query = ((config: pg.QueryConfig, ...rest: unknown[]) => {

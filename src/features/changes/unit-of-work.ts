@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { isPostgres, notifyOnCommit } from '../../db/dialect.js';
-import { classifyDbError, databaseBusy } from '../../db/errors.js';
+import { classifyDbError, databaseBusy, noteWriteSucceeded } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
 import { insertAuditEvent } from '../audit/audit.repository.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -133,6 +133,7 @@ export function createUnitOfWork(deps: {
       }
       const [result, changes, events] = outcome;
       commits++;
+      noteWriteSucceeded();
       if (isStale(changes)) deps.hub.publish(changes);
       if (events > 0) deps.onEventsWritten?.();
       return result;

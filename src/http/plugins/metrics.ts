@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { databaseFaults } from '../../db/errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -155,6 +156,20 @@ async function metricsPlugin(app: FastifyInstance) {
       },
     });
   }
+  const lookupPool = services.db.lookupPool;
+  if (lookupPool) {
+    new Gauge({
+      name: 'db_lookup_pool_connections',
+      help: "PostgreSQL connections of the lookups' own pool (DB_LOOKUP_TIMEOUT_MS): total, idle, and lookups waiting for one",
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.set({ state: 'total' }, lookupPool.totalCount);
+        this.set({ state: 'idle' }, lookupPool.idleCount);
+        this.set({ state: 'waiting' }, lookupPool.waitingCount);
+      },
+    });
+  }
 
   new Counter({
     name: 'db_transaction_retries_total',
@@ -164,6 +179,26 @@ async function metricsPlugin(app: FastifyInstance) {
     collect() {
       this.reset();
       for (const [result, count] of Object.entries(services.transactionRetries)) this.inc({ result }, count);
+    },
+  });
+  new Counter({
+    name: 'db_timeouts_total',
+    help: 'Statements PostgreSQL gave up on at their bound (DB_*_TIMEOUT_MS), answered 503: kind lock (waited for a lock held by another session) or statement (ran too long)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ kind: 'lock' }, databaseFaults.lock_timeout);
+      this.inc({ kind: 'statement' }, databaseFaults.statement_timeout);
+    },
+  });
+  new Counter({
+    name: 'db_disk_full_errors_total',
+    help: "Writes refused because the database's disk is full (SQLITE_FULL, PostgreSQL 53100), answered 503",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(databaseFaults.disk_full);
     },
   });
   const listener = services.changeListener;

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { DomainError } from '../../../internal/errors.js';
+import { diskFullRecently } from '../../../db/errors.js';
+import { DomainError, RetryLaterError } from '../../../internal/errors.js';
 import { errors } from '../../schemas/common.js';
 import type { App } from '../../types.js';
 
@@ -21,7 +22,8 @@ export default async function healthRoutes(app: App) {
   app.get('/readyz', {
     schema: {
       tags: ['Health'],
-      summary: "Readiness: the database answers, and (PostgreSQL) other replicas' changes are followed",
+      summary:
+        "Readiness: the database answers, its disk took the last write, and (PostgreSQL) other replicas' changes are followed",
       response: {
         200: Type.Object({
           status: Type.Literal('ready'),
@@ -34,6 +36,8 @@ export default async function healthRoutes(app: App) {
     },
     handler: async () => {
       await app.services.ping();
+      // Reads still work, but every write would fail: not ready until one succeeds again.
+      if (diskFullRecently()) throw diskFull();
       const listener = app.services.changeListener;
       if (!listener) return { status: 'ready' as const, database: app.services.db.dialect };
       // Without it, this replica's caches could answer what other replicas have changed since.
@@ -45,3 +49,6 @@ export default async function healthRoutes(app: App) {
 
 const changesNotFollowed = () =>
   new DomainError('unavailable', "Not following other replicas' changes (the LISTEN connection is down); reconnecting");
+
+const diskFull = () =>
+  new RetryLaterError("The database's disk is full: writes fail until space is freed and a write succeeds", 30);

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyContextConfig } from 'fastify';
+import type { DomainError } from '../../../internal/errors.js';
 import { errors, Uuid } from '../../schemas/common.js';
 import { ChannelField, ExternalIdField, LookupResultSchema } from '../../schemas/resources.js';
 import type { App } from '../../types.js';
@@ -21,6 +23,14 @@ export const LOOKUP_CONFIG = {
   notFoundIsAnAnswer: true,
 } as const satisfies FastifyContextConfig;
 
+const FAILED = Symbol('lookup failed on the fast path');
+type Handed = IncomingMessage & { [FAILED]?: DomainError };
+
+/** The fast path's read failed (the database is unavailable): the route answers that, without reading again. */
+export function handOverFailure(req: IncomingMessage, error: DomainError) {
+  (req as Handed)[FAILED] = error;
+}
+
 export default function lookupIdentity(app: App) {
   // Reply: string, because the handler returns the body as JSON text (the schema still describes it).
   app.get<{ Querystring: Static<typeof lookupQuerystring>; Reply: string }>(LOOKUP_PATH, {
@@ -36,6 +46,8 @@ export default function lookupIdentity(app: App) {
     // The service answers with the body's JSON text (the cache keeps answers serialized), at once
     // when cached: no promise, no serializer. Errors thrown here take the usual error path.
     handler: (request, reply) => {
+      const failed = (request.raw as Handed)[FAILED];
+      if (failed) throw failed;
       const answer = app.services.identities.lookupJson(request.query);
       reply.type(JSON_UTF8);
       return answer;
