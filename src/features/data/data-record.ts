@@ -158,7 +158,10 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
             throw new RecordError(`identities.${i}.aliases.${j}: the same channel identity as identities.${other}`);
           }
           seen.set(aliasKey, i);
-          aliases.push({ identity_id: id, channel, external_id: alias, scope: instanceId ?? '', created_at: created });
+          // A millisecond apart, in the file's order: the API lists aliases oldest first, so an
+          // export imports back with its aliases in the same order (the file has no alias times).
+          const aliasAt = new Date(Date.parse(created) + j).toISOString();
+          aliases.push({ identity_id: id, channel, external_id: alias, scope: instanceId ?? '', created_at: aliasAt });
         }
         return {
           id,
