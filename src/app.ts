@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { createValidatorCompiler } from './features/validation/ajv.js';
+import { JSON_MAX_DEPTH, nestedDeeperThan, tooDeepMessage } from './features/validation/json-limits.js';
 import { errorHandler } from './http/error-handler.js';
 import { createFastPath, type FastPath, parseQuerystring } from './http/fast-path.js';
 import authPlugin from './http/plugins/auth.js';
@@ -112,11 +113,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
     const body = text as string;
     if (body.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(body));
+      value = JSON.parse(body);
     } catch {
-      done(new FieldError(['body', jsonErrorOffset(body)], 'JSON decode error', 'json_invalid'), undefined);
+      return done(new FieldError(['body', jsonErrorOffset(body)], 'JSON decode error', 'json_invalid'), undefined);
     }
+    // Refused here, before validation, the error's path and its serialization walk it.
+    if (nestedDeeperThan(value, JSON_MAX_DEPTH)) {
+      return done(new FieldError(['body'], `Value error, ${tooDeepMessage(JSON_MAX_DEPTH)}`), undefined);
+    }
+    done(null, value);
   });
 
   app.addSchema(ErrorBody);

@@ -81,6 +81,8 @@ const EnvSchema = Type.Object({
    */
   TRUST_PROXY: Type.String({ default: 'false' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
+  /** Identities one customer may hold; a link, move, merge or import beyond it is refused. */
+  MAX_IDENTITIES_PER_CUSTOMER: Type.Integer({ minimum: 1, default: 100 }),
   SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
 
   // Replicas and locks (issue 18).
@@ -164,6 +166,8 @@ export interface Config {
   /** `false`, or the proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`). */
   trustProxy: false | string[];
   bodyLimitBytes: number;
+  /** MAX_IDENTITIES_PER_CUSTOMER: see assertIdentityRoom. */
+  maxIdentitiesPerCustomer: number;
   shutdownGraceMs: number;
   /** Replicas and locks (issue 18). */
   changeListener: { pingIntervalMs: number; pingTimeoutMs: number; keepAliveMs: number };
@@ -318,6 +322,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    maxIdentitiesPerCustomer: env.MAX_IDENTITIES_PER_CUSTOMER,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     changeListener: {
       pingIntervalMs: env.LISTEN_PING_INTERVAL_SECONDS * 1000,

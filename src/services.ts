@@ -78,7 +78,10 @@ export async function createServices(config: Config, options: ServiceOptions) {
     await db.destroy();
     throw error;
   }
-  const identityRules: IdentityRules = { defaultPhoneRegion: config.defaultPhoneRegion };
+  const identityRules: IdentityRules = {
+    defaultPhoneRegion: config.defaultPhoneRegion,
+    maxIdentitiesPerCustomer: config.maxIdentitiesPerCustomer,
+  };
   const hub = new ChangeHub();
   const origin = randomUUID();
   const transactionRetries = { retried: 0, gave_up: 0 };
@@ -217,7 +220,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
   return {
     db,
     hub,
-    /** How external ids are read (DEFAULT_PHONE_REGION): the import applies them too. */
+    /** How external ids are read and how many a customer may hold: the import applies them too. */
     identityRules,
     /** The unit of work every service writes through (tests use it to roll a change back). */
     uow,
@@ -265,7 +268,12 @@ export async function createServices(config: Config, options: ServiceOptions) {
         keyWindowMs: config.rateLimit.windowMs,
       }),
     }),
-    merges: createMergesService({ db: db.kysely, uow, clock }),
+    merges: createMergesService({
+      db: db.kysely,
+      uow,
+      clock,
+      maxIdentitiesPerCustomer: config.maxIdentitiesPerCustomer,
+    }),
     platformKeys: createPlatformKeysService({ uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),

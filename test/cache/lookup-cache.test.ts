@@ -247,7 +247,13 @@ describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('two replicas on on
   beforeAll(async () => {
     const database = await dialect.create();
     dispose = database.dispose;
-    const config = loadConfig({ DATABASE_URL: database.url, BOOTSTRAP_API_KEY: ADMIN_KEY, ...LONG_TTLS });
+    // A merge below is of 350 identities: more than one customer may hold by default.
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      BOOTSTRAP_API_KEY: ADMIN_KEY,
+      MAX_IDENTITIES_PER_CUSTOMER: '400',
+      ...LONG_TTLS,
+    });
     // Two whole applications, each with its own services, caches and LISTEN connection.
     a = await buildApp(config, { logger: false });
     b = await buildApp(config, { logger: false });

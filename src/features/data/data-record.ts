@@ -4,7 +4,9 @@ import { customerInputFields } from '../customers/customer-fields.js';
 import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
 import {
+  DEFAULT_MAX_IDENTITIES_PER_CUSTOMER,
   type IdentityRules,
+  identityLimitProblem,
   normalizeChannel,
   normalizeExternalId,
   VERIFIED_VIA,
@@ -15,6 +17,7 @@ import { ExternalIdField, identityInputFields } from '../identities/identity-fie
 import { Nullable, Uuid } from '../shared/fields.js';
 import { createValidatorCompiler } from '../validation/ajv.js';
 import { toFastApiErrors } from '../validation/fastapi-errors.js';
+import { JSON_MAX_DEPTH, nestedDeeperThan, tooDeepMessage } from '../validation/json-limits.js';
 import type { SourceRecord } from './source-reader.js';
 import { uuidV7 } from './uuid-v7.js';
 
@@ -35,7 +38,8 @@ export const IdentityRecord = Type.Object({
       enum: [...VERIFIED_VIA, null],
     }),
   ),
-  aliases: Type.Optional(Type.Array(ExternalIdField(), { maxItems: 100 })),
+  // As many as the API lets an identity have (it sets no number), so that an export imports.
+  aliases: Type.Optional(Type.Array(ExternalIdField())),
   created_at: Type.Optional(Time()),
   updated_at: Type.Optional(Time()),
 });
@@ -45,7 +49,8 @@ export const CustomerRecord = Type.Object({
   ...customerInputFields(),
   created_at: Type.Optional(Time()),
   updated_at: Type.Optional(Time()),
-  identities: Type.Optional(Type.Array(IdentityRecord, { maxItems: 1000 })),
+  // How many: MAX_IDENTITIES_PER_CUSTOMER, checked by the preparer (identityLimitProblem).
+  identities: Type.Optional(Type.Array(IdentityRecord)),
 });
 
 export type CustomerRecordInput = Static<typeof CustomerRecord>;
@@ -96,6 +101,7 @@ function timestamp(value: string | null | undefined, loc: string, fallback: stri
  * Throws RecordError; never writes anything.
  */
 export function createRecordPreparer(now: () => string, rules: IdentityRules = {}) {
+  const maxIdentities = rules.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
   const validate = createValidatorCompiler()({
     schema: CustomerRecord,
     method: 'POST',
@@ -104,11 +110,15 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
   });
 
   return (value: unknown): PreparedCustomer => {
+    // As the API's body parser does: the validator and the error's path recurse into the value.
+    if (nestedDeeperThan(value, JSON_MAX_DEPTH)) throw new RecordError(tooDeepMessage(JSON_MAX_DEPTH));
     if (!validate(value)) {
       const [first] = toFastApiErrors('body', validate.errors ?? [], value);
       throw new RecordError(first ? `${where(first.loc) || 'line'}: ${first.msg}` : 'invalid line');
     }
     const input = value as CustomerRecordInput;
+    const tooMany = identityLimitProblem(maxIdentities, 0, input.identities?.length ?? 0);
+    if (tooMany) throw new RecordError(`identities: ${tooMany}`);
     const createdAt = timestamp(input.created_at, 'created_at', input.created_at ? '' : now());
     const customer = {
       id: input.id ?? uuidV7(),
@@ -150,7 +160,10 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
             throw new RecordError(`identities.${i}.aliases.${j}: the same channel identity as identities.${other}`);
           }
           seen.set(aliasKey, i);
-          aliases.push({ identity_id: id, channel, external_id: alias, scope: instanceId ?? '', created_at: created });
+          // A millisecond apart, in the file's order: the API lists aliases oldest first, so an
+          // export imports back with its aliases in the same order (the file has no alias times).
+          const aliasAt = new Date(Date.parse(created) + j).toISOString();
+          aliases.push({ identity_id: id, channel, external_id: alias, scope: instanceId ?? '', created_at: aliasAt });
         }
         return {
           id,

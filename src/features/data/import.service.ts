@@ -8,6 +8,7 @@ import { toCustomer } from '../customers/customers.js';
 import type { CustomerRow } from '../customers/customers.table.js';
 import { toIdentity } from '../identities/identities.js';
 import type { IdentityRow } from '../identities/identities.table.js';
+import { liveMergeTargetsOf } from '../merges/merges.repository.js';
 import {
   existingEmails,
   existingIds,
@@ -147,6 +148,13 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
 
   async function insert(actor: Actor, items: Item[], source: string) {
     await uow(actor, async (trx, fx) => {
+      // Checked in the transaction that writes them: a merge that takes a customer away commits
+      // either before (its id is refused here) or after (the merge finds the customer there).
+      const mergedAway = await liveMergeTargetsOf(
+        trx,
+        items.filter((i) => i.givenIds).map((i) => i.customer.id),
+      );
+      if (mergedAway.size > 0) throw new MergedAwayIds(mergedAway);
       await insertCustomerRows(
         trx,
         items.map((i) => i.customer),
@@ -168,10 +176,15 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
         },
         // Webhooks get one customer.created per customer and one identity.linked per identity,
         // built only when a subscription wants them (the rows are complete: see data-record.ts).
-        created: () => ({
-          customers: items.map((i) => toCustomer(i.customer as CustomerRow)),
-          identities: identities.map((row) => toIdentity(row as IdentityRow)),
-        }),
+        created: () => {
+          const aliasesOf = new Map<string, string[]>();
+          for (const alias of aliases)
+            aliasesOf.set(alias.identity_id, [...(aliasesOf.get(alias.identity_id) ?? []), alias.external_id]);
+          return {
+            customers: items.map((i) => toCustomer(i.customer as CustomerRow)),
+            identities: identities.map((row) => toIdentity(row as IdentityRow, aliasesOf.get(row.id) ?? [])),
+          };
+        },
       });
     });
   }
@@ -207,12 +220,30 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
         writingSince = performance.now();
       }
     };
+    /** Writes the items but those whose customer id a merge took away (reported); returns those written. */
+    const insertLive = async (items: Item[]): Promise<Item[]> => {
+      let left = items;
+      while (left.length > 0) {
+        try {
+          await mapDbError(() => insert(actor, left, options.source));
+          return left;
+        } catch (error) {
+          if (!(error instanceof MergedAwayIds)) throw error;
+          left = left.filter((item) => {
+            const into = error.into.get(item.customer.id);
+            if (into === undefined) return true;
+            bad(item.line, item.lastLine, mergedAwayMessage(item.customer.id, into));
+            return false;
+          });
+        }
+      }
+      return left;
+    };
     const write = async (batch: Item[]) => {
       // Most batches clash with nothing: they go in at once. Only when the database refuses one (a
       // line repeats another, or data already there) are its lines checked to find the culprits.
       try {
-        await mapDbError(() => insert(actor, batch, options.source));
-        count(batch);
+        count(await insertLive(batch));
         return;
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -222,15 +253,13 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
       for (const [item, problem] of conflicts) bad(item.line, item.lastLine, problem);
       if (accepted.length === 0) return;
       try {
-        await mapDbError(() => insert(actor, accepted, options.source));
-        count(accepted);
+        count(await insertLive(accepted));
       } catch (error) {
         if (!isConflict(error)) throw error;
         // Someone else wrote the same values meanwhile: one line at a time, so only theirs fail.
         for (const item of accepted) {
           try {
-            await mapDbError(() => insert(actor, [item], options.source));
-            count([item]);
+            count(await insertLive([item]));
           } catch (lineError) {
             if (!isConflict(lineError)) throw lineError;
             bad(item.line, item.lastLine, 'conflicts with data written meanwhile (email, id or channel identity)');
@@ -292,6 +321,21 @@ function conflictOf(
   }
   return undefined;
 }
+
+/** Customer ids of a batch that a live merge took away (see insert), with where each went. */
+class MergedAwayIds extends Error {
+  override name = 'MergedAwayIds';
+  constructor(readonly into: Map<string, string>) {
+    super('customer ids merged away');
+  }
+}
+
+/**
+ * Such an id must not come back as a customer of its own: it answers 410 with where it went, and
+ * its merge can only be undone while the id is free.
+ */
+const mergedAwayMessage = (id: string, into: string) =>
+  `customer ${id} was merged into ${into}; undo that merge to bring it back (POST /v1/merges/{merge_id}/undo)`;
 
 function isConflict(error: unknown): boolean {
   const kind = classifyDbError(error);

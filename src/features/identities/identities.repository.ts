@@ -17,6 +17,15 @@ export function listIdentityRowsOfCustomer(db: Executor, customerId: string, cha
   return q.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
 }
 
+export async function countIdentitiesOfCustomer(db: Executor, customerId: string): Promise<number> {
+  const row = await db
+    .selectFrom('identities')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 export function lockIdentityOfCustomer(db: Executor, customerId: string, identityId: string) {
   return forUpdate(
     db,

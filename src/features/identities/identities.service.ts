@@ -10,8 +10,10 @@ import { CLAIMED_ROLE } from '../claims/claims.js';
 import { voidClaimCode } from '../claims/claims.repository.js';
 import { findCustomerById, lockCustomerById } from '../customers/customers.repository.js';
 import {
+  DEFAULT_MAX_IDENTITIES_PER_CUSTOMER,
   type Identity,
   type IdentityRules,
+  identityLimitProblem,
   lookupAnswerJson,
   normalizeChannel,
   normalizeExternalId,
@@ -21,6 +23,7 @@ import {
 } from './identities.js';
 import {
   aliasesOf,
+  countIdentitiesOfCustomer,
   deleteAlias,
   deleteIdentity,
   findKeyOwner,
@@ -108,6 +111,25 @@ export async function lockCustomersInOrder(trx: Executor, ids: readonly string[]
   return found;
 }
 
+/**
+ * Refuses (409) a write that would give the customer more than `limit` identities: a link, a
+ * move, a merge, a redeemed link request. Call it inside the write's transaction, before the
+ * identities arrive: it locks the customer's row first (PostgreSQL), so that two writes adding to
+ * one customer at once count one after the other. A customer that is not there passes (the
+ * caller's own check, or the foreign key, answers for it).
+ */
+export async function assertIdentityRoom(trx: Executor, limit: number, customerId: string, adding: number) {
+  if (adding <= 0) return;
+  if (!(await lockCustomerById(trx, customerId))) return;
+  refuseBeyondIdentityLimit(limit, await countIdentitiesOfCustomer(trx, customerId), adding);
+}
+
+/** identityLimitProblem as the API's 409. */
+export function refuseBeyondIdentityLimit(limit: number, having: number, adding: number) {
+  const problem = identityLimitProblem(limit, having, adding);
+  if (problem) throw conflict(`${problem[0]?.toUpperCase()}${problem.slice(1)}`);
+}
+
 export type IdentitiesService = ReturnType<typeof createIdentitiesService>;
 
 export function createIdentitiesService(deps: {
@@ -125,6 +147,7 @@ export function createIdentitiesService(deps: {
   syncExternalChanges?: (() => void) | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
+  const maxIdentities = deps.rules?.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
   const findLookup = prepareFindLookupRows(db, CACHEABLE_SCOPES + 1, {
     readQuery: deps.readQuery,
     namedQuery: deps.namedQuery,
@@ -208,6 +231,7 @@ export function createIdentitiesService(deps: {
         () =>
           linking(db, scope, () =>
             uow(actor, async (trx, fx) => {
+              await assertIdentityRoom(trx, maxIdentities, customerId, 1);
               const identity = toIdentity(
                 await insertIdentity(trx, {
                   id: randomUUID(),
@@ -355,6 +379,7 @@ export function createIdentitiesService(deps: {
             const row = await lockIdentityOfCustomer(trx, customerId, identityId);
             if (!row) throw identityNotFound();
             if (!customers.get(targetId)) throw notFound('Target customer');
+            await assertIdentityRoom(trx, maxIdentities, targetId, 1);
             const before = await identityWithAliases(trx, row);
             await voidClaimCode(trx, identityId);
             const update: IdentityUpdate = { customer_id: targetId, updated_at: isoNow(clock) };

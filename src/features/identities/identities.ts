@@ -101,10 +101,26 @@ export function normalizeChannel(raw: string, loc: Loc): string {
 
 /**
  * How identities are read besides their own text: the region in which a phone number written
- * without `+` and without a country code is read (DEFAULT_PHONE_REGION; see config.ts).
+ * without `+` and without a country code is read (DEFAULT_PHONE_REGION; see config.ts), and how
+ * many one customer may have (MAX_IDENTITIES_PER_CUSTOMER).
  */
 export interface IdentityRules {
   defaultPhoneRegion?: CountryCode | undefined;
+  maxIdentitiesPerCustomer?: number | undefined;
+}
+
+/** MAX_IDENTITIES_PER_CUSTOMER's default. */
+export const DEFAULT_MAX_IDENTITIES_PER_CUSTOMER = 100;
+
+/**
+ * The one rule on how many identities a customer holds, for every write that adds some (a link, a
+ * move, a merge, an import line): why `adding` more to a customer that has `having` is refused,
+ * or undefined when they fit.
+ */
+export function identityLimitProblem(limit: number, having: number, adding: number): string | undefined {
+  const total = having + adding;
+  if (adding <= 0 || total <= limit) return undefined;
+  return `the customer would have ${total} identities; at most ${limit} are allowed (MAX_IDENTITIES_PER_CUSTOMER)`;
 }
 
 export interface PhoneReadingOptions {

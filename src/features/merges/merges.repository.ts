@@ -34,3 +34,18 @@ export function listMerges(db: Executor, customerId: string | undefined, limit: 
   }
   return q.orderBy('merged_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
+
+/** Of these customer ids, those a live merge took away, with where each went. */
+export async function liveMergeTargetsOf(db: Executor, sourceIds: readonly string[]): Promise<Map<string, string>> {
+  const into = new Map<string, string>();
+  for (let i = 0; i < sourceIds.length; i += 900) {
+    const rows = await db
+      .selectFrom('merges')
+      .select(['source_customer_id', 'target_customer_id'])
+      .where('source_customer_id', 'in', sourceIds.slice(i, i + 900))
+      .where('undone_at', 'is', null)
+      .execute();
+    for (const row of rows) into.set(row.source_customer_id, row.target_customer_id);
+  }
+  return into;
+}

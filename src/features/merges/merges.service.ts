@@ -9,13 +9,23 @@ import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { toCustomer } from '../customers/customers.js';
 import { deleteCustomer, findCustomerById, insertCustomer, updateCustomer } from '../customers/customers.repository.js';
 import type { CustomerRow } from '../customers/customers.table.js';
+import { DEFAULT_MAX_IDENTITIES_PER_CUSTOMER } from '../identities/identities.js';
 import {
+  countIdentitiesOfCustomer,
   listIdentityRowsOfCustomer,
   lockIdentitiesOfCustomer,
   moveAllIdentities,
   moveIdentitiesBack,
 } from '../identities/identities.repository.js';
-import { keysChanged, lockCustomersInOrder, withAliases } from '../identities/identities.service.js';
+import {
+  assertIdentityRoom,
+  keysChanged,
+  lockCustomersInOrder,
+  refuseBeyondIdentityLimit,
+  withAliases,
+} from '../identities/identities.service.js';
+import { METADATA_MAX_BYTES } from '../shared/fields.js';
+import { jsonBytes } from '../validation/json-limits.js';
 import {
   MAX_MERGE_CHAIN,
   type Merge,
@@ -32,8 +42,27 @@ export type MergesService = ReturnType<typeof createMergesService>;
 
 const selfMerge = () => conflict('A customer cannot be merged into itself');
 
-export function createMergesService(deps: { db: Kysely<Database>; uow: UnitOfWork; clock: Clock }) {
+/**
+ * The kept customer's metadata must be one the API would accept (and an export's import would):
+ * two customers within the limit can make one beyond it.
+ */
+function refuseOversizedMetadata(metadata: Record<string, unknown>) {
+  const bytes = jsonBytes(metadata);
+  if (bytes <= METADATA_MAX_BYTES) return;
+  throw conflict(
+    `The merged metadata would be ${bytes} bytes as JSON; at most ${METADATA_MAX_BYTES} are allowed: remove keys from either customer's metadata first`,
+  );
+}
+
+export function createMergesService(deps: {
+  db: Kysely<Database>;
+  uow: UnitOfWork;
+  clock: Clock;
+  /** MAX_IDENTITIES_PER_CUSTOMER. */
+  maxIdentitiesPerCustomer?: number | undefined;
+}) {
   const { db, uow, clock } = deps;
+  const maxIdentities = deps.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
 
   /** Where a merged customer's identities went: the end of the chain of live merges from it. */
   async function mergedInto(id: string, executor: Executor = db): Promise<string | undefined> {
@@ -61,12 +90,14 @@ export function createMergesService(deps: { db: Kysely<Database>; uow: UnitOfWor
     if (!source) throw await missing(db, sourceId, 'Source customer');
     const t = toCustomer(target);
     const s = toCustomer(source);
-    return {
-      target: t,
-      source: s,
-      result: { ...t, ...mergedFields(t, s) },
-      identities_to_move: await withAliases(db, await listIdentityRowsOfCustomer(db, sourceId)),
-    };
+    const fields = mergedFields(t, s);
+    refuseOversizedMetadata(fields.metadata);
+    const [moving, having] = await Promise.all([
+      listIdentityRowsOfCustomer(db, sourceId),
+      countIdentitiesOfCustomer(db, targetId),
+    ]);
+    refuseBeyondIdentityLimit(maxIdentities, having, moving.length);
+    return { target: t, source: s, result: { ...t, ...fields }, identities_to_move: await withAliases(db, moving) };
   }
 
   async function merge(actor: Actor, targetId: string, sourceId: string): Promise<MergeResult> {
@@ -77,10 +108,12 @@ export function createMergesService(deps: { db: Kysely<Database>; uow: UnitOfWor
       if (!target) throw await missing(trx, targetId);
       if (!source) throw await missing(trx, sourceId, 'Source customer');
       const now = isoNow(clock);
+      const fields = mergedFields(toCustomer(target), toCustomer(source));
+      refuseOversizedMetadata(fields.metadata);
       const identities = await lockIdentitiesOfCustomer(trx, sourceId);
+      await assertIdentityRoom(trx, maxIdentities, targetId, identities.length);
       const movedIds = identities.map((i) => i.id);
       await moveAllIdentities(trx, sourceId, targetId, now);
-      const fields = mergedFields(toCustomer(target), toCustomer(source));
       const after = toCustomer(
         await updateCustomer(trx, targetId, {
           name: fields.name,

@@ -1,16 +1,33 @@
 import type { Ajv, ErrorObject } from 'ajv';
 
-/** Nesting depth of a JSON value: a scalar is 0, `{}` is 1, `{"a":{}}` is 2. Stops counting past `limit`. */
-export function jsonDepth(value: unknown, limit: number): number {
-  if (value === null || typeof value !== 'object') return 0;
-  if (limit < 0) return 1;
-  let deepest = 0;
-  for (const child of Object.values(value)) {
-    deepest = Math.max(deepest, jsonDepth(child, limit - 1));
-    if (deepest > limit) break;
+/**
+ * How deep any JSON the service reads may nest: a request body, an import line. Deeper JSON is
+ * refused as it is parsed, before anything walks it: Ajv, JSON.stringify and the error builders
+ * recurse, and 8,000 nested arrays overflow their stack (a 500, or an import that stops).
+ */
+export const JSON_MAX_DEPTH = 64;
+
+/** The message of the 422 (or the bad import line) for JSON nested beyond `limit`. */
+export const tooDeepMessage = (limit: number) => `the JSON is nested more than ${limit} levels deep`;
+
+/**
+ * Whether a JSON value nests more than `limit` levels (a scalar is 0, `{}` is 1, `{"a":{}}` is 2).
+ * Iterative, so that no depth can overflow the stack; stops at the first branch that is too deep.
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: { value: object; depth: number }[] = [];
+  if (value !== null && typeof value === 'object') stack.push({ value, depth: 1 });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.depth > limit) return true;
+    for (const child of Object.values(top.value)) {
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: top.depth + 1 });
+    }
   }
-  return deepest + 1;
+  return false;
 }
+
+/** Bytes of a value as JSON: the measure of `x-max-bytes`, and of what a merge would store. */
+export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
 
 type Validate = ((schema: number, data: unknown) => boolean) & { errors?: Partial<ErrorObject>[] };
 
@@ -20,7 +37,7 @@ type Validate = ((schema: number, data: unknown) => boolean) & { errors?: Partia
  */
 export function addJsonLimitKeywords(ajv: Ajv) {
   const maxBytes: Validate = (limit, data) => {
-    const bytes = Buffer.byteLength(JSON.stringify(data) ?? '');
+    const bytes = jsonBytes(data);
     if (bytes <= limit) return true;
     maxBytes.errors = [
       {
@@ -32,10 +49,8 @@ export function addJsonLimitKeywords(ajv: Ajv) {
     return false;
   };
   const maxDepth: Validate = (limit, data) => {
-    if (jsonDepth(data, limit) <= limit) return true;
-    maxDepth.errors = [
-      { keyword: 'x-max-depth', message: `the JSON is nested more than ${limit} levels deep`, params: { limit } },
-    ];
+    if (!nestedDeeperThan(data, limit)) return true;
+    maxDepth.errors = [{ keyword: 'x-max-depth', message: tooDeepMessage(limit), params: { limit } }];
     return false;
   };
   ajv.addKeyword({ keyword: 'x-max-bytes', type: 'object', schemaType: 'number', errors: true, validate: maxBytes });

@@ -21,7 +21,7 @@ export const TYPES_OF_ACTION: Readonly<Record<string, readonly EventType[]>> = {
   'customer.deleted': ['customer.deleted'],
   'customer.merged': ['customer.merged'],
   'customer.unmerged': ['customer.unmerged'],
-  'customers.imported': ['customer.created', 'identity.linked'],
+  'customers.imported': ['customer.created', 'identity.linked', 'identity.alias_added'],
   'identity.created': ['identity.linked'],
   'identity.updated': ['identity.updated'],
   'identity.verified': ['identity.verified'],
@@ -44,14 +44,15 @@ const idOf = (value: unknown) => {
   return typeof id === 'string' ? id : null;
 };
 
+const aliasesOf = (value: unknown): string[] => {
+  const aliases = asResource(value).aliases;
+  return Array.isArray(aliases) ? aliases.map(String) : [];
+};
+
 /** The external ids in one list and not in the other (the alias an alias event is about). */
 function aliasDifference(from: unknown, to: unknown): string | null {
-  const list = (value: unknown) => {
-    const aliases = asResource(value).aliases;
-    return Array.isArray(aliases) ? aliases.map(String) : [];
-  };
-  const before = new Set(list(from));
-  return list(to).find((alias) => !before.has(alias)) ?? null;
+  const before = new Set(aliasesOf(from));
+  return aliasesOf(to).find((alias) => !before.has(alias)) ?? null;
 }
 
 /**
@@ -139,11 +140,18 @@ export function eventsOfAudit(entry: AuditEntry): OutgoingEvent[] {
       ];
     case 'customers.imported': {
       // One customer.created per customer and one identity.linked per identity, as if each had
-      // been created through the API (see the outbox's notes on why not one batch event).
+      // been created through the API (see the outbox's notes on why not one batch event). The
+      // identity is as it was imported, aliases included, and one identity.alias_added per alias
+      // follows it, so that a subscriber to alias events alone learns them too.
       const created = entry.created?.() ?? { customers: [], identities: [] };
       return [
         ...created.customers.map((customer): OutgoingEvent => ({ type: 'customer.created', data: { customer } })),
-        ...created.identities.map((identity): OutgoingEvent => ({ type: 'identity.linked', data: { identity } })),
+        ...created.identities.flatMap((identity): OutgoingEvent[] => [
+          { type: 'identity.linked', data: { identity } },
+          ...aliasesOf(identity).map(
+            (alias): OutgoingEvent => ({ type: 'identity.alias_added', data: { identity, alias } }),
+          ),
+        ]),
       ];
     }
     default:
