@@ -119,6 +119,55 @@ describe.each(DIALECTS)('MAX_IDENTITIES_PER_CUSTOMER on $name', (dialect) => {
   });
 });
 
+describe.each(DIALECTS)('MAX_IDENTITIES_PER_CUSTOMER on link requests on $name', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, { MAX_IDENTITIES_PER_CUSTOMER: '2' });
+  });
+  afterAll(() => t.close());
+
+  const post = (url: string, payload: unknown) =>
+    t.app.inject({ method: 'POST', url: `/v1${url}`, headers: t.admin, payload: payload as object });
+  const ask = async () => {
+    const response = await post('/link-requests', { channel: 'telegram', external_id: telegramId() });
+    expect(response.statusCode).toBe(201);
+    return response.json<{ id: string; code: string; external_id: string }>();
+  };
+
+  it('refuses a redemption, an approval and a self-service link into a full customer, and the request stays pending', async () => {
+    const customer = await createCustomer(t.app);
+    const sender = await createIdentity(t.app, customer.id, { channel: 'slack', external_id: `U${telegramId()}` });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/customers/${customer.id}/identities/${sender.id}`,
+      headers: t.admin,
+      payload: { verified: true },
+    });
+    await createIdentity(t.app, customer.id, { channel: 'telegram', external_id: telegramId() });
+    const request = await ask();
+    const attempts = [
+      await post('/link-requests/redeem', { code: request.code, customer_id: customer.id }),
+      await post(`/link-requests/${request.id}/approve`, { customer_id: customer.id }),
+      await post('/customers/identities/link', {
+        channel: 'slack',
+        external_id: sender.external_id,
+        code: request.code,
+      }),
+    ];
+    for (const refused of attempts) {
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toEqual({ detail: beyond(3, 2) });
+    }
+    const after = await t.app.inject({ url: `/v1/link-requests/${request.id}`, headers: t.admin });
+    expect(after.json().status).toBe('pending');
+    const lookup = await t.app.inject({
+      url: `/v1/customers/lookup/identity?channel=telegram&external_id=${request.external_id}`,
+      headers: t.admin,
+    });
+    expect(lookup.statusCode).toBe(404);
+  });
+});
+
 describe.each(DIALECTS)('the limit by default on $name', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {

@@ -21,6 +21,7 @@ import { normalizeEmail, toCustomer } from '../customers/customers.js';
 import { insertCustomer, lockCustomerById } from '../customers/customers.repository.js';
 import { emailTaken } from '../customers/customers.service.js';
 import {
+  DEFAULT_MAX_IDENTITIES_PER_CUSTOMER,
   type Identity,
   type IdentityRules,
   normalizeChannel,
@@ -35,7 +36,7 @@ import {
   insertIdentity,
   lockIdentityOfCustomer,
 } from '../identities/identities.repository.js';
-import { ALREADY_LINKED, linking } from '../identities/identities.service.js';
+import { ALREADY_LINKED, assertIdentityRoom, linking } from '../identities/identities.service.js';
 import { decodeCursor, toPage } from '../shared/cursor.js';
 import type { LinkThrottle } from '../throttle/link-throttle.js';
 import { enqueueDecisionNotice } from './chat-notices.js';
@@ -125,6 +126,7 @@ export function createLinkRequestsService(deps: {
   throttle: LinkThrottle;
 }) {
   const { db, uow, clock, random, secret, ttlSeconds, maxPending } = deps;
+  const maxIdentities = deps.rules?.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
 
   function issue(
     actor: Actor,
@@ -275,6 +277,7 @@ export function createLinkRequestsService(deps: {
         if (!current || !isLive(current, nowIso) || (proof.byCode && current.code_hmac !== found.code_hmac)) {
           throw stale(current, nowIso);
         }
+        await assertIdentityRoom(trx, maxIdentities, customerId, 1);
         const identity = toIdentity(
           await insertIdentity(trx, {
             id: randomUUID(),
