@@ -183,7 +183,8 @@ describe.each(DIALECTS)('Discord interactions on $name', (dialect) => {
     const payload = command('server', userId, 'claim', code);
     const body = JSON.stringify(payload);
     const good = signed(body);
-    const tampered = JSON.stringify({ ...payload, member: { ...payload.member, user: { id: '80351110224678951' } } });
+    // The same interaction, but for somebody else: the signature no longer matches.
+    const tampered = JSON.stringify(command('server', '80351110224678951', 'claim', code, payload.id));
     const attempts: [string, string, Record<string, string>][] = [
       ['no signature', body, { 'x-signature-timestamp': good['x-signature-timestamp'] }],
       ['no timestamp', body, { 'x-signature-ed25519': good['x-signature-ed25519'] }],
