@@ -72,6 +72,13 @@ describe('a direct message on Discord', () => {
     ).catch((e: unknown) => e)) as Error;
     expect(down.message).toMatch(/^Discord API did not answer POST \/users\/@me\/channels: /);
     expect(JSON.stringify(down, Object.getOwnPropertyNames(down))).not.toContain('bot-token-that');
+    // An address fetch cannot even parse: its own message would quote the URL; ours does not.
+    const unparsable = (await sendDiscordDirectMessage(
+      { botToken: BOT_TOKEN, apiBase: 'http://[bot-token-that-must-never-be-logged' },
+      { recipientId: '1', text: 'Hi' },
+    ).catch((e: unknown) => e)) as Error;
+    expect(unparsable.message).toBe('Discord API did not answer POST /users/@me/channels: Invalid URL');
+    expect(JSON.stringify(unparsable, Object.getOwnPropertyNames(unparsable))).not.toContain('bot-token-that');
     await expect(
       sendDiscordDirectMessage({ botToken: undefined, apiBase: platform.baseUrl }, { recipientId: '1', text: 'Hi' }),
     ).rejects.toThrow('DISCORD_BOT_TOKEN is not set');

@@ -43,8 +43,7 @@ async function discordCall(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new Error(`Discord API did not answer ${init.what}: ${cause}`);
+    throw new Error(`Discord API did not answer ${init.what}: ${whyUnanswered(error)}`);
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) throw new DiscordApiError(response.status, init.what, messageOf(text));
@@ -53,6 +52,16 @@ async function discordCall(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why fetch failed, in words that hold no URL: undici's "fetch failed" carries the reason in its
+ * cause (`connect ECONNREFUSED …`), while its own message may quote the URL, token and all.
+ */
+function whyUnanswered(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  if (error.cause instanceof Error) return error.cause.message;
+  return error.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : error.name;
 }
 
 /** Discord's error body is `{"message": "401: Unauthorized", "code": 0, "errors"?: {...}}`. */
