@@ -50,7 +50,15 @@ export function createDiscordHandler(deps: {
   }
 
   return {
-    async answer(interaction: CommandInteraction, log: RedeemLogger): Promise<DiscordResponse> {
+    /**
+     * `responded` settles once the answer has gone out: a deferred answer's edit must not reach
+     * Discord before the deferral itself, or Discord knows no message to edit.
+     */
+    async answer(
+      interaction: CommandInteraction,
+      log: RedeemLogger,
+      responded: Promise<unknown> = Promise.resolve(),
+    ): Promise<DiscordResponse> {
       const work = textFor(interaction, log).catch((error: unknown) => {
         log.warn({ err: error }, 'Discord command failed');
         return replies.unavailable();
@@ -62,8 +70,8 @@ export function createDiscordHandler(deps: {
       const text = await Promise.race([work, late]);
       clearTimeout(timer);
       if (text !== undefined) return ephemeral(text);
-      const followUp = work
-        .then((later) =>
+      const followUp = Promise.all([work, responded])
+        .then(([later]) =>
           editDiscordInteractionReply(deps.apiBase, {
             applicationId: interaction.applicationId,
             interactionToken: interaction.token,

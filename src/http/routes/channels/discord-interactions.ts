@@ -64,7 +64,11 @@ export default async function discordInteractions(app: App, options: { discord: 
       if (interaction.kind === 'ping') return { type: ResponseType.PONG };
       // Buttons, autocomplete and modals: none of our commands makes any.
       if (interaction.kind === 'unsupported') throw new DomainError('bad_request', 'Unsupported interaction type');
-      return handler.answer(interaction, request.log);
+      const responded = new Promise<void>((resolve) => {
+        reply.raw.once('finish', resolve);
+        reply.raw.once('close', resolve);
+      });
+      return handler.answer(interaction, request.log, responded);
     },
   });
 }
