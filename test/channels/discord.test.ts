@@ -225,6 +225,8 @@ describe.each(DIALECTS)('Discord interactions on $name', (dialect) => {
     expect((await post(right)).json()).toEqual(ephemeral(expect.stringMatching(/^You're verified/)));
     expect((await post(right)).json()).toEqual(ephemeral('This request was already handled.'));
     expect(await lookup(userId)).toMatchObject({ verified: true });
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^chat_updates_redelivered_total\{channel="discord"\} 6$/m);
   });
 
   it('tells a sender who keeps guessing to wait', async () => {
