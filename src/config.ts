@@ -50,6 +50,12 @@ const EnvSchema = Type.Object({
   WHATSAPP_APP_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_ACCESS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_API_BASE: Type.String({ default: 'https://graph.facebook.com/v21.0' }),
+  /** The application's public key (Developer Portal → General Information), 64 hex digits: turns the interactions endpoint on. */
+  DISCORD_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  DISCORD_APPLICATION_ID: Type.Optional(Type.String({ minLength: 1 })),
+  /** For `discord register-commands` and direct messages; the interactions endpoint needs none. */
+  DISCORD_BOT_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  DISCORD_API_BASE: Type.String({ default: 'https://discord.com/api/v10' }),
 
   LOOKUP_CACHE_MAX: Type.Integer({ minimum: 0, default: 100_000 }),
   /**
@@ -153,6 +159,13 @@ export interface Config {
     accessToken: string | undefined;
     apiBase: string;
   };
+  discord: {
+    /** Lowercase hex, checked at start. */
+    publicKey: string | undefined;
+    applicationId: string | undefined;
+    botToken: string | undefined;
+    apiBase: string;
+  };
   lookupCache: { max: number; ttlMs: number; missTtlMs: number };
   rateLimit: {
     redisUrl: string | undefined;
@@ -239,6 +252,18 @@ function checkTelegramSecret(secret: string | undefined): string | undefined {
   return secret;
 }
 
+/** An Ed25519 public key is 32 bytes; the Developer Portal shows it as 64 hex digits. */
+function checkDiscordPublicKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  const hex = key.trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new ConfigError(
+      `DISCORD_PUBLIC_KEY must be the 64 hex digits of "Public Key" on the application's General Information page in Discord's Developer Portal (got ${hex.length} characters)`,
+    );
+  }
+  return hex.toLowerCase();
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -305,6 +330,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       appSecret: env.WHATSAPP_APP_SECRET,
       accessToken: env.WHATSAPP_ACCESS_TOKEN,
       apiBase: env.WHATSAPP_API_BASE.replace(/\/+$/, ''),
+    },
+    discord: {
+      publicKey: checkDiscordPublicKey(env.DISCORD_PUBLIC_KEY),
+      applicationId: env.DISCORD_APPLICATION_ID?.trim(),
+      botToken: env.DISCORD_BOT_TOKEN?.trim(),
+      apiBase: env.DISCORD_API_BASE.replace(/\/+$/, ''),
     },
     lookupCache: {
       max: env.LOOKUP_CACHE_MAX,

@@ -4,6 +4,7 @@ import { DomainError } from '../internal/errors.js';
 import { SERVICE_VERSION } from '../internal/version.js';
 import { withServices } from './context.js';
 import { registerDataCommands } from './data.js';
+import { registerDiscordCliCommands } from './discord.js';
 import { registerKeyCommands } from './keys.js';
 
 const program = new Command('identity-service')
@@ -23,6 +24,7 @@ program
 
 registerKeyCommands(program);
 registerDataCommands(program);
+registerDiscordCliCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {

@@ -319,7 +319,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('two replicas on on
 
     const alias = `alias-${telegramId()}`;
     const other = await createCustomer(a);
-    const identity = await createIdentity(a, other.id, { channel: 'discord', external_id: `own-${alias}` });
+    const identity = await createIdentity(a, other.id, { channel: 'mastodon', external_id: `own-${alias}` });
     await a.inject({
       method: 'POST',
       url: `/v1/customers/${other.id}/identities/${identity.id}/aliases`,
@@ -327,7 +327,7 @@ describe.each(DIALECTS.filter((d) => d.name === 'postgres'))('two replicas on on
       payload: { external_id: alias },
     });
     const byAlias = () =>
-      b.inject({ url: `/v1/customers/lookup/identity?channel=discord&external_id=${alias}`, headers: admin });
+      b.inject({ url: `/v1/customers/lookup/identity?channel=mastodon&external_id=${alias}`, headers: admin });
     await within(1_000, async () => (await byAlias()).json().customer_id === other.id);
     await a.inject({
       method: 'POST',

@@ -8,14 +8,22 @@ export interface RecordedCall {
   body: Record<string, unknown>;
 }
 
+/** An answer other than the platform's success: a status and a JSON body. */
+export interface FakeAnswer {
+  status: number;
+  body: unknown;
+}
+
 /**
- * A stand-in for a chat platform's API (Telegram's Bot API, Meta's Graph API) on 127.0.0.1 and a
- * random port. It records every call and answers as the real API does on success.
+ * A stand-in for a chat platform's API (Telegram's Bot API, Meta's Graph API, Discord's REST API)
+ * on 127.0.0.1 and a random port. It records every call and answers as the real API does on
+ * success, unless `respond` returns another answer for a call.
  */
 export class FakePlatform {
   readonly calls: RecordedCall[] = [];
   private server: Server | undefined;
   baseUrl = '';
+  respond: ((call: RecordedCall) => FakeAnswer | undefined) | undefined;
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
@@ -25,9 +33,12 @@ export class FakePlatform {
         const text = Buffer.concat(chunks).toString('utf8');
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         const path = request.url ?? '';
-        this.calls.push({ method: request.method ?? '', path, headers: request.headers, body });
+        const call = { method: request.method ?? '', path, headers: request.headers, body };
+        this.calls.push(call);
+        const special = this.respond?.(call);
+        response.statusCode = special?.status ?? 200;
         response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify(answer(path, body)));
+        response.end(JSON.stringify(special ? special.body : answer(call.method, path, body)));
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -46,7 +57,9 @@ export class FakePlatform {
   }
 }
 
-function answer(path: string, body: Record<string, unknown>) {
+function answer(method: string, path: string, body: Record<string, unknown>) {
+  const discord = discordAnswer(method, path, body);
+  if (discord !== undefined) return discord;
   if (path.endsWith('/sendMessage')) {
     return {
       ok: true,
@@ -58,4 +71,29 @@ function answer(path: string, body: Record<string, unknown>) {
     contacts: [{ input: body.to, wa_id: body.to }],
     messages: [{ id: 'wamid.X' }],
   };
+}
+
+/** Discord's REST API (discord.com/developers/docs/resources): the calls the service makes. */
+function discordAnswer(method: string, path: string, body: Record<string, unknown>): unknown {
+  if (method === 'POST' && path.endsWith('/users/@me/channels')) {
+    return { id: `7${String(body.recipient_id).slice(1)}`, type: 1, recipients: [{ id: body.recipient_id }] };
+  }
+  const message = /\/channels\/(\d+)\/messages$/.exec(path);
+  if (method === 'POST' && message) {
+    return { id: '1100000000000000001', channel_id: message[1], content: body.content };
+  }
+  if (method === 'PATCH' && /\/webhooks\/[^/]+\/[^/]+\/messages\/@original$/.test(path)) {
+    return { id: '1100000000000000002', content: body.content, flags: 64 };
+  }
+  const commands = /\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
+  if (method === 'PUT' && commands && Array.isArray(body)) {
+    return body.map((command: Record<string, unknown>, i) => ({
+      id: `12000000000000000${i}`,
+      application_id: commands[1],
+      ...(commands[2] ? { guild_id: commands[2] } : {}),
+      version: '1',
+      ...command,
+    }));
+  }
+  return undefined;
 }

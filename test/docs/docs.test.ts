@@ -18,6 +18,7 @@ const ALL_CHANNELS = {
   SLACK_SIGNING_SECRET: 'docs-test-signing-secret',
   WHATSAPP_VERIFY_TOKEN: 'docs-test-verify-token',
   WHATSAPP_APP_SECRET: 'docs-test-app-secret',
+  DISCORD_PUBLIC_KEY: 'a'.repeat(64),
 };
 
 describe.each(DIALECTS)('docs/api.md against /openapi.json on $name', (dialect) => {
@@ -106,4 +107,5 @@ const ALLOWED_SITES = [
   'https://developers.facebook.com/',
   'https://www.standardwebhooks.com/',
   'https://grammy.dev',
+  'https://discord.com/developers/',
 ];

@@ -115,6 +115,29 @@ describe.each(DIALECTS)('the dashboard on $name', (dialect) => {
     expect(identities.body).toEqual([]);
   });
 
+  it('offers Discord, says where its user id is found, and shows its 422 at the field', async () => {
+    expect(await page.locator('datalist option[value="discord"]').count()).toBeGreaterThan(0);
+    await linkForm().getByLabel('Channel').fill('discord');
+    const field = linkForm().getByLabel('External id');
+    const hintOf = async () => {
+      const hintId = ((await field.getAttribute('aria-describedby')) ?? '')
+        .split(' ')
+        .find((id) => id.endsWith('-hint'));
+      return page.locator(`[id="${hintId ?? 'none'}"]`).textContent();
+    };
+    await linkForm().getByText('The Discord user id, from Developer Mode → Copy User ID').waitFor();
+    expect(await hintOf()).toContain('from Developer Mode → Copy User ID');
+    // A username is not a user id: the API says so, at the field.
+    await field.fill('steve#1234');
+    await linkForm().getByRole('button', { name: 'Link identity' }).click();
+    await linkForm().getByText('must be a Discord user id').waitFor();
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    expect((await server.api('GET', `/v1/customers/${customerId}/identities`)).body).toEqual([]);
+    // Back to Telegram for the next steps: its own hint again.
+    await linkForm().getByLabel('Channel').fill('telegram');
+    await linkForm().getByText('The numeric Telegram user id').waitFor();
+  });
+
   it('links a Telegram identity', async () => {
     await linkForm().getByLabel('External id').fill(' 12345 ');
     await linkForm().getByLabel('Display name').fill('Steve on Telegram');

@@ -11,7 +11,7 @@ import { FieldError } from '../../src/internal/errors.js';
 
 // Pure rules, checked on many inputs: what the create stores, the lookup and the claim must find.
 
-const CHANNELS = ['telegram', 'whatsapp', 'sms', 'phone', 'email', 'slack', 'discord'];
+const CHANNELS = ['telegram', 'whatsapp', 'sms', 'phone', 'email', 'slack', 'discord', 'mastodon'];
 const loc = ['body', 'external_id'] as const;
 
 /** The normalized form, or undefined when the rule refuses the input (always with a FieldError). */
@@ -58,6 +58,18 @@ describe('external_id normalization', () => {
       }),
     );
     expect(tryNormalize('telegram', '12a')).toBeUndefined();
+  });
+
+  it('takes discord ids as positive integers of at most 20 digits, leading zeros dropped', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), fc.nat({ max: 3 }), (n, zeros) => {
+        const written = `${'0'.repeat(zeros)}${n}`;
+        expect(tryNormalize('discord', ` ${written} `)).toBe(written.length <= 20 ? n.toString() : undefined);
+      }),
+    );
+    for (const wrong of ['0', '000', '-5', '12a', '1e5', '１２３', `1${'0'.repeat(20)}`]) {
+      expect(tryNormalize('discord', wrong), wrong).toBeUndefined();
+    }
   });
 
   it('refuses what is empty after trimming and what is longer than 255', () => {
@@ -181,10 +193,10 @@ describe('phone numbers', () => {
 });
 
 describe('free-form external ids', () => {
-  const FREE_FORM = ['discord', 'email', 'slack', 'matrix'];
+  const FREE_FORM = ['mastodon', 'email', 'slack', 'matrix'];
 
   it('are the same in every Unicode composition (NFC)', () => {
-    expect(tryNormalize('discord', 'Cafe\u0301')).toBe('Caf\u00e9');
+    expect(tryNormalize('mastodon', 'Cafe\u0301')).toBe('Caf\u00e9');
     expect(tryNormalize('email', 'JOSE\u0301@EXAMPLE.COM')).toBe('jos\u00e9@example.com');
     expect(tryNormalize('slack', 'u\u0308ser')).toBe('\u00dcSER');
     fc.assert(
@@ -223,9 +235,9 @@ describe('free-form external ids', () => {
   });
 
   it('keep ordinary text as trimmed, spaces, emoji and scripts included', () => {
-    expect(tryNormalize('discord', '  MixedCase#1 ')).toBe('MixedCase#1');
+    expect(tryNormalize('mastodon', '  MixedCase#1 ')).toBe('MixedCase#1');
     expect(tryNormalize('matrix', '@steve smith:例え.jp')).toBe('@steve smith:例え.jp');
-    expect(tryNormalize('discord', 'cat 🐈')).toBe('cat 🐈');
+    expect(tryNormalize('mastodon', 'cat 🐈')).toBe('cat 🐈');
   });
 });
 

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -9,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
 import { createSharedDatabase, sqlite } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
+import { holdWriteLock } from '../helpers/sqlite-lock.js';
 
 // Issue 18, item 15: another process (the command line's import) holding SQLite's write lock
 // froze the whole server for up to 5 s, because the server's write waited for it inside
@@ -16,58 +15,6 @@ import { createCustomer, createIdentity } from '../helpers/factories.js';
 // cannot get the lock with 503 and Retry-After, and the import must let the server's writes in.
 
 const headers = { 'x-api-key': ADMIN_KEY };
-
-/**
- * Another connection on another thread (as another process would) that takes the write lock
- * and keeps it until told, or until `holdMs` have passed: less than the 5 s the server used to
- * wait, so that a server that waits for it gets the lock (a 201) rather than a 503.
- */
-async function holdWriteLock(path: string, holdMs: number) {
-  const released = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(
-    `
-    const { workerData, parentPort } = require('node:worker_threads');
-    const Database = require(workerData.driver);
-    const db = new Database(workerData.path);
-    db.exec('BEGIN IMMEDIATE');
-    db.prepare("INSERT INTO settings (key, value) VALUES ('lock-holder', 'x')").run();
-    const flag = new Int32Array(workerData.released);
-    let failsafe;
-    const release = () => {
-      clearTimeout(failsafe);
-      if (Atomics.load(flag, 0) !== 0) return;
-      db.exec('ROLLBACK');
-      db.close();
-      Atomics.store(flag, 0, 1);
-      parentPort.postMessage('released');
-      parentPort.close();
-    };
-    parentPort.on('message', release);
-    failsafe = setTimeout(release, workerData.holdMs);
-    parentPort.postMessage('locked');
-    `,
-    {
-      eval: true,
-      workerData: {
-        path,
-        holdMs,
-        released: released.buffer,
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-      },
-    },
-  );
-  const [first] = (await once(worker, 'message')) as [string];
-  if (first !== 'locked') throw new Error(`lock holder: ${first}`);
-  return {
-    held: () => Atomics.load(released, 0) === 0,
-    async release() {
-      if (Atomics.load(released, 0) === 0) {
-        worker.postMessage('release');
-        await once(worker, 'exit');
-      }
-    },
-  };
-}
 
 /** A server on a fresh SQLite file that other processes (a worker, the command line) open too. */
 async function serverOnSharedFile() {

@@ -155,13 +155,13 @@ describe.each(DIALECTS)('free-form external ids on $name', (dialect) => {
     const customer = await createCustomer(t.app);
     const decomposed = 'Rene\u0301#42';
     const composed = 'Ren\u00e9#42';
-    const created = await post(customer.id, { channel: 'discord', external_id: decomposed });
+    const created = await post(customer.id, { channel: 'mastodon', external_id: decomposed });
     expect(created.statusCode).toBe(201);
     expect(created.json().external_id).toBe(composed);
-    const twin = await post((await createCustomer(t.app)).id, { channel: 'discord', external_id: composed });
+    const twin = await post((await createCustomer(t.app)).id, { channel: 'mastodon', external_id: composed });
     expect(twin.statusCode).toBe(409);
     for (const spelling of [composed, decomposed]) {
-      const lookup = await t.app.inject({ url: lookupUrl('discord', spelling), headers: t.admin });
+      const lookup = await t.app.inject({ url: lookupUrl('mastodon', spelling), headers: t.admin });
       expect(lookup.statusCode).toBe(200);
       expect(lookup.json()).toMatchObject({ identity_id: created.json().id });
     }
@@ -179,7 +179,7 @@ describe.each(DIALECTS)('free-form external ids on $name', (dialect) => {
     ['a no-break space', 'steve\u00a0smith'],
   ])('refuse %s with a 422 that says why, and create nothing', async (_what, externalId) => {
     const customer = await createCustomer(t.app);
-    for (const channel of ['discord', 'email', 'slack']) {
+    for (const channel of ['mastodon', 'email', 'slack']) {
       const response = await post(customer.id, { channel, external_id: externalId });
       expect(response.statusCode).toBe(422);
       expect(response.json().detail[0]).toMatchObject({

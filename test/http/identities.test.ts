@@ -109,7 +109,8 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       ['phone', ' +14155552671 ', 'phone', '+14155552671'],
       ['email', ' Steve@Acme.COM ', 'email', 'steve@acme.com'],
       ['SLACK', 'u024be7lh', 'slack', 'U024BE7LH'],
-      ['discord', '  MixedCase#1 ', 'discord', 'MixedCase#1'],
+      ['mastodon', '  MixedCase#1 ', 'mastodon', 'MixedCase#1'],
+      ['Discord', ' 0080351110224678912 ', 'discord', '80351110224678912'],
     ])('normalizes %j %j to %s %s', async (channel, externalId, wantChannel, wantId) => {
       const customer = await createCustomer(t.app);
       const response = await post(customer.id, { channel, external_id: externalId });
@@ -133,6 +134,10 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       ['telegram', 'abc', 'value_error'],
       ['telegram', '12.5', 'value_error'],
       ['whatsapp', 'not a phone', 'value_error'],
+      ['discord', 'steve#1234', 'value_error'],
+      ['discord', '-80351110224678912', 'value_error'],
+      ['discord', '0', 'value_error'],
+      ['discord', '1'.repeat(21), 'value_error'],
       ['sms', '+1 555', 'value_error'],
       ['other', '', 'string_too_short'],
       ['other', '   ', 'string_too_short'],
@@ -225,7 +230,7 @@ describe.each(DIALECTS)('identities on $name', (dialect) => {
       expect((await listOf(customer.id)).map((i) => i.id)).toEqual(made.map((i) => i.id));
       const telegram = await listOf(customer.id, '?channel=Telegram');
       expect(telegram.map((i) => i.id)).toEqual([made[0]?.id, made[2]?.id]);
-      expect(await listOf(customer.id, '?channel=discord')).toEqual([]);
+      expect(await listOf(customer.id, '?channel=mastodon')).toEqual([]);
     });
 
     it("lists only the customer's own identities", async () => {

@@ -1,5 +1,5 @@
 /** Channels the API normalizes specially (CONTRACT.md); any other lowercase name works too. */
-export const KNOWN_CHANNELS = ['telegram', 'whatsapp', 'slack', 'sms', 'phone', 'email'];
+export const KNOWN_CHANNELS = ['telegram', 'whatsapp', 'slack', 'discord', 'sms', 'phone', 'email'];
 
 export function ChannelOptions({ id }: { id: string }) {
   return (
@@ -23,6 +23,8 @@ export function externalIdHint(channel: string): string {
       return 'An email address.';
     case 'slack':
       return 'The Slack member id, e.g. U024BE7LH.';
+    case 'discord':
+      return 'The Discord user id, from Developer Mode → Copy User ID, e.g. 80351110224678912.';
     default:
       return "The person's id on that channel.";
   }

@@ -27,7 +27,7 @@ export function IdentitiesTable({ identities, actions, busyId, rowError }: Ident
   if (identities.length === 0) {
     return (
       <EmptyState title="No linked identities yet.">
-        Link a Telegram, WhatsApp or Slack account below, then generate a claim code for the person.
+        Link a Telegram, WhatsApp, Slack or Discord account below, then generate a claim code for the person.
       </EmptyState>
     );
   }

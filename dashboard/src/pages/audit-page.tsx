@@ -12,8 +12,8 @@ import { Link, navigate } from '../lib/router.js';
 
 const PAGE_SIZE = 25;
 
-/** Who acts without a key of their own (CONTRACT.md): offered beside the keys' names. */
-const KEYLESS_ACTORS = ['cli', 'telegram', 'slack', 'whatsapp'];
+/** Who acts without a key of their own, as the audit trail names them: offered beside the keys' names. */
+const KEYLESS_ACTORS = ['cli', 'telegram-webhook', 'slack-webhook', 'whatsapp-webhook', 'discord-webhook'];
 
 export interface AuditFilters {
   action: string;

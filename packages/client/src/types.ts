@@ -74,7 +74,8 @@ export interface ServiceInfo {
   version: string;
   claim_code_ttl_seconds: number;
   telegram_bot_username: string | null;
-  channels: { telegram: boolean; slack: boolean; whatsapp: boolean };
+  /** Which chat webhooks are on. */
+  channels: { telegram: boolean; slack: boolean; whatsapp: boolean; discord: boolean };
 }
 
 /** Which identity: `channel` and `external_id` are normalized by the service (trim, case, E.164). */

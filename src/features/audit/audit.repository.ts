@@ -10,7 +10,7 @@ export interface AuditQuery {
   identityId?: string | undefined;
   /** Exactly this action (`identity.moved`), or every action of a family (`identity.*`). */
   action?: string | undefined;
-  /** Exactly this actor: a key's name, or cli / telegram / slack / whatsapp. */
+  /** Exactly this actor: a key's name, or cli / telegram-webhook / slack-webhook / whatsapp-webhook / discord-webhook. */
   actor?: string | undefined;
   limit: number;
   /** Keyset position: events strictly older than (at, id). */

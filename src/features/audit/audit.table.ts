@@ -5,7 +5,7 @@ export interface AuditEventTable {
   at: string;
   /** The API key that acted; NULL for the command line and the chat webhooks. */
   actor_key_id: string | null;
-  /** Who acted when there is no key: 'cli', 'telegram', 'slack', 'whatsapp', … */
+  /** Who acted when there is no key: 'cli', 'telegram-webhook', 'slack-webhook', 'whatsapp-webhook', 'discord-webhook', … */
   actor: string;
   action: string;
   customer_id: string | null;

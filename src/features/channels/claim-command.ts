@@ -1,8 +1,12 @@
 /**
  * What a chat message asks of us: a claim with a code, a bare `/claim` (answered with usage help),
- * or nothing we handle (ignored, so that the bot stays quiet about everything else).
+ * `/link` with or without a code, or nothing we handle (ignored, so that the bot stays quiet about
+ * everything else). Answered by `answerChatCommand` (chat-commands.ts) on every channel.
  */
-export type ChatCommand = { kind: 'claim'; code: string } | { kind: 'usage' };
+export type ChatCommand =
+  | { kind: 'claim'; code: string }
+  | { kind: 'usage' }
+  | { kind: 'link'; code: string | undefined };
 
 /** Telegram's limit for a `/start` deep-link payload, and its alphabet. */
 const DEEP_LINK_PAYLOAD = /^[A-Za-z0-9_-]{1,64}$/;

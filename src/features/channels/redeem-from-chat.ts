@@ -3,9 +3,14 @@ import type { Actor } from '../changes/changes.js';
 import type { ClaimsService } from '../claims/claims.service.js';
 import { replies } from './claim-replies.js';
 
-export type ChatChannel = 'telegram' | 'slack' | 'whatsapp';
+export type ChatChannel = 'telegram' | 'slack' | 'whatsapp' | 'discord';
 
-const PLATFORM: Record<ChatChannel, string> = { telegram: 'Telegram', slack: 'Slack', whatsapp: 'WhatsApp' };
+const PLATFORM: Record<ChatChannel, string> = {
+  telegram: 'Telegram',
+  slack: 'Slack',
+  whatsapp: 'WhatsApp',
+  discord: 'Discord',
+};
 
 /** The API accepts codes of at most 32 characters; longer text cannot be a code. */
 const MAX_CODE_INPUT = 32;

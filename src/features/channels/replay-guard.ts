@@ -10,13 +10,15 @@ const HOUR_MS = 3_600_000;
 
 /**
  * How long an update is remembered: longer than the platform may redeliver it. Telegram keeps an
- * unanswered update for 24 hours; Meta retries a webhook for up to 7 days; Slack's signature is
- * refused after 5 minutes, so a replay older than that never gets this far.
+ * unanswered update for 24 hours; Meta retries a webhook for up to 7 days; Slack's and Discord's
+ * signatures are refused after 5 minutes, so a replay older than that never gets this far.
  */
 export const REMEMBER_MS: Record<ChatChannel, number> = {
   telegram: 48 * HOUR_MS,
   whatsapp: 8 * 24 * HOUR_MS,
   slack: 1 * HOUR_MS,
+  // Discord does not redeliver an interaction; a replay needs a signature under 5 minutes old.
+  discord: 1 * HOUR_MS,
 };
 
 /** Expired records are deleted at most this often, in the background of a new record. */
@@ -41,7 +43,7 @@ export function createReplayGuard(deps: {
   const { db, clock } = deps;
   let prunedAt = Number.NEGATIVE_INFINITY;
   /** Deliveries of an update handled before, since start, for /metrics. */
-  const redelivered: Record<ChatChannel, number> = { telegram: 0, whatsapp: 0, slack: 0 };
+  const redelivered: Record<ChatChannel, number> = { telegram: 0, whatsapp: 0, slack: 0, discord: 0 };
 
   function prune(now: Date) {
     if (now.getTime() - prunedAt < PRUNE_EVERY_MS) return;

@@ -1,8 +1,8 @@
 import type { UserFromGetMe } from 'grammy/types';
 import type { ClaimsService } from '../claims/claims.service.js';
+import { answerChatCommand } from './chat-commands.js';
 import { parseTelegramText } from './claim-command.js';
-import { replies } from './claim-replies.js';
-import { type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
+import type { RedeemLogger } from './redeem-from-chat.js';
 import { handledBefore, type ReplayGuard } from './replay-guard.js';
 
 export interface TelegramSettings {
@@ -59,14 +59,12 @@ export async function createTelegramBot(
     // Telegram redelivers an update it thinks was not taken: answered once, counted once. The
     // update_id is per bot, hence the bot's id in the key.
     if (await handledBefore(deps.chatUpdates, deps.log, 'telegram', `${botInfo.id}:${ctx.update.update_id}`)) return;
-    const text =
-      command.kind === 'usage'
-        ? replies.usage('/claim')
-        : await redeemFromChat(deps.claims, deps.log, {
-            channel: 'telegram',
-            externalId: String(ctx.message.from.id),
-            code: command.code,
-          });
+    const text = await answerChatCommand(deps, {
+      channel: 'telegram',
+      externalId: String(ctx.message.from.id),
+      command,
+      usage: '/claim',
+    });
     try {
       await ctx.reply(text, {
         reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true },

@@ -1,8 +1,9 @@
 import type { ClaimsService } from '../claims/claims.service.js';
 import { toBsuid, toE164 } from '../identities/identities.js';
+import { answerChatCommand } from './chat-commands.js';
 import { parseWhatsAppText } from './claim-command.js';
 import { replies } from './claim-replies.js';
-import { type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
+import type { RedeemLogger } from './redeem-from-chat.js';
 import { handledBefore, type ReplayGuard } from './replay-guard.js';
 import { sendWhatsAppText, type WhatsAppRecipient, type WhatsAppSettings } from './whatsapp-api.js';
 import type { IncomingText } from './whatsapp-webhook.js';
@@ -30,8 +31,7 @@ export async function handleWhatsAppText(
   else return;
   let text: string;
   if (!externalId) text = replies.noPhoneNumber();
-  else if (command.kind === 'usage') text = replies.usage('claim');
-  else text = await redeemFromChat(deps.claims, deps.log, { channel: 'whatsapp', externalId, code: command.code });
+  else text = await answerChatCommand(deps, { channel: 'whatsapp', externalId, command, usage: 'claim' });
   try {
     await sendWhatsAppText(deps.settings, {
       phoneNumberId: message.phoneNumberId,

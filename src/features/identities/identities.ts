@@ -241,6 +241,16 @@ export function normalizeExternalId(channel: string, raw: string, loc: Loc, rule
     }
     return BigInt(text).toString();
   }
+  // Discord's user ids are snowflakes: positive 64-bit integers, written in decimal.
+  if (channel === 'discord') {
+    if (!/^\d{1,20}$/.test(text) || /^0+$/.test(text)) {
+      throw new FieldError(
+        [...loc],
+        'Value error, a discord external_id must be a Discord user id (a positive integer)',
+      );
+    }
+    return BigInt(text).toString();
+  }
   if (channel === 'whatsapp') {
     const bsuid = toBsuid(text);
     if (bsuid) return bsuid;

@@ -7,7 +7,9 @@ const AuditEventSchema = Type.Object(
     id: Uuid(),
     at: Timestamp(),
     actor_key_id: Nullable(Uuid()),
-    actor: Type.String({ description: "The key's name, or cli / telegram / slack / whatsapp" }),
+    actor: Type.String({
+      description: "The key's name, or cli / telegram-webhook / slack-webhook / whatsapp-webhook / discord-webhook",
+    }),
     action: Type.String({ examples: ['identity.created', 'claim.succeeded'] }),
     customer_id: Nullable(Uuid()),
     identity_id: Nullable(Uuid()),
@@ -47,7 +49,8 @@ export default async function auditRoutes(app: App) {
           Type.String({
             minLength: 1,
             maxLength: 100,
-            description: "Who acted: an API key's name, or cli / telegram / slack / whatsapp",
+            description:
+              "Who acted: an API key's name, or cli / telegram-webhook / slack-webhook / whatsapp-webhook / discord-webhook",
             examples: ['bootstrap', 'telegram'],
           }),
         ),

@@ -1,5 +1,6 @@
 import type { Config } from '../../../config.js';
 import type { App } from '../../types.js';
+import discordInteractions from './discord-interactions.js';
 import slackCommands from './slack-commands.js';
 import telegramWebhook from './telegram-webhook.js';
 import whatsappWebhook from './whatsapp-webhook.js';
@@ -9,10 +10,11 @@ import whatsappWebhook from './whatsapp-webhook.js';
  * authenticates with its own secret. A channel that is not configured has no route at all (404).
  */
 export default async function channelRoutes(app: App, options: { config: Config }) {
-  const { telegram, slack, whatsapp } = options.config;
+  const { telegram, slack, whatsapp, discord } = options.config;
   await telegramWebhook(app, telegram);
-  // Slack and WhatsApp read raw bodies for their signatures: each in its own scope, so that the
+  // Slack, WhatsApp and Discord read raw bodies for their signatures: each in its own scope, so that the
   // application's JSON parser stays in place for every other route.
   await app.register(slackCommands, { signingSecret: slack.signingSecret });
   await app.register(whatsappWebhook, { whatsapp });
+  await app.register(discordInteractions, { discord });
 }

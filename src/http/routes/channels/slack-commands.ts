@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { answerChatCommand } from '../../../features/channels/chat-commands.js';
 import { parseSlackText } from '../../../features/channels/claim-command.js';
-import { replies } from '../../../features/channels/claim-replies.js';
-import { redeemFromChat } from '../../../features/channels/redeem-from-chat.js';
 import { handledBefore } from '../../../features/channels/replay-guard.js';
 import { verifySlackSignature } from '../../../features/channels/signatures.js';
 import { unauthorized } from '../../../internal/errors.js';
@@ -50,14 +49,10 @@ export default async function slackCommands(app: App, options: { signingSecret: 
       if (await handledBefore(app.services.chatUpdates, request.log, 'slack', replayKey)) return {};
       const command = parseSlackText(form.get('text') ?? '');
       const name = form.get('command') || '/claim';
-      const text =
-        command.kind === 'usage'
-          ? replies.usage(name)
-          : await redeemFromChat(app.services.claims, request.log, {
-              channel: 'slack',
-              externalId: userId,
-              code: command.code,
-            });
+      const text = await answerChatCommand(
+        { claims: app.services.claims, log: request.log },
+        { channel: 'slack', externalId: userId, command, usage: name },
+      );
       return { response_type: 'ephemeral' as const, text };
     },
   });

@@ -9,7 +9,12 @@ export const ServiceInfoSchema = Type.Object(
     version: Type.String({ description: "The service's version (package.json)", examples: ['0.2.0'] }),
     claim_code_ttl_seconds: Type.Integer(),
     telegram_bot_username: Nullable(Type.String()),
-    channels: Type.Object({ telegram: Type.Boolean(), slack: Type.Boolean(), whatsapp: Type.Boolean() }),
+    channels: Type.Object({
+      telegram: Type.Boolean(),
+      slack: Type.Boolean(),
+      whatsapp: Type.Boolean(),
+      discord: Type.Boolean(),
+    }),
   },
   { $id: 'ServiceInfo' },
 );
@@ -25,6 +30,7 @@ export default async function serviceInfoRoutes(app: App, options: { config: Con
       telegram: Boolean(config.telegram.botToken && config.telegram.webhookSecret),
       slack: Boolean(config.slack.signingSecret),
       whatsapp: Boolean(config.whatsapp.appSecret && config.whatsapp.verifyToken),
+      discord: Boolean(config.discord.publicKey),
     },
   };
   app.get('/service-info', {
