@@ -69,7 +69,10 @@ export async function createServices(config: Config, options: ServiceOptions) {
     await db.destroy();
     throw error;
   }
-  const identityRules: IdentityRules = { defaultPhoneRegion: config.defaultPhoneRegion };
+  const identityRules: IdentityRules = {
+    defaultPhoneRegion: config.defaultPhoneRegion,
+    blockedExternalIds: config.blockedExternalIds,
+  };
   const hub = new ChangeHub();
   const origin = randomUUID();
   const transactionRetries = { retried: 0, gave_up: 0 };

@@ -3,7 +3,12 @@ import { FieldError } from '../../internal/errors.js';
 import { customerInputFields } from '../customers/customer-fields.js';
 import { normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
-import { type IdentityRules, normalizeChannel, normalizeExternalId } from '../identities/identities.js';
+import {
+  type IdentityRules,
+  normalizeChannel,
+  normalizeExternalId,
+  refusePlaceholderExternalId,
+} from '../identities/identities.js';
 import type { NewIdentityRow } from '../identities/identities.table.js';
 import { ExternalIdField, identityInputFields } from '../identities/identity-fields.js';
 import { Nullable, Uuid } from '../shared/fields.js';
@@ -118,6 +123,7 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
       try {
         const channel = normalizeChannel(identity.channel, ['identities', i, 'channel']);
         const externalId = normalizeExternalId(channel, identity.external_id, ['identities', i, 'external_id'], rules);
+        refusePlaceholderExternalId(externalId, ['identities', i, 'external_id'], rules);
         const instanceId = identity.instance_id ?? null;
         const key = identityKey(channel, externalId, instanceId);
         const twin = seen.get(key);
@@ -137,7 +143,8 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
         }
         const id = identity.id ?? uuidV7();
         for (const [j, raw] of (identity.aliases ?? []).entries()) {
-          const alias = normalizeExternalId(channel, raw, ['identities', i, 'aliases', j]);
+          const alias = normalizeExternalId(channel, raw, ['identities', i, 'aliases', j], rules);
+          refusePlaceholderExternalId(alias, ['identities', i, 'aliases', j], rules);
           const aliasKey = identityKey(channel, alias, instanceId);
           const other = seen.get(aliasKey);
           if (other !== undefined) {
