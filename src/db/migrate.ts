@@ -5,6 +5,7 @@ import * as initial from './migrations/2026-11-25-001-initial.js';
 import * as processedChatUpdates from './migrations/2026-12-04-001-processed-chat-updates.js';
 import * as identitiesThatChange from './migrations/2026-12-04-002-identities-that-change.js';
 import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
+import * as searchNames from './migrations/2026-12-07-003-search-names.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-001-processed-chat-updates': processedChatUpdates,
   '2026-12-04-002-identities-that-change': identitiesThatChange,
   '2026-12-04-003-webhooks': webhooks,
+  '2026-12-07-003-search-names': searchNames,
 };
 
 /**
@@ -26,10 +28,11 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return results ?? [];
-    // Kysely takes no migration lock on SQLite: a process starting at the same moment on a fresh
-    // file (the server and the CLI) may record the same migration first. Our migrations are
-    // idempotent and ran in a transaction that was rolled back, so a second pass finds them done.
-    if (attempt >= 3 || !lostMigrationRace(error)) throw error;
+    // Kysely takes no migration lock on SQLite, nor one transaction for all: a process starting at
+    // the same moment on a fresh file (the server and the CLI) may record the same migration
+    // first. Our migrations are idempotent, so the next pass goes on from there. Each lost race
+    // means the other process recorded at least one more, hence at most one pass per migration.
+    if (attempt > Object.keys(migrations).length || !lostMigrationRace(error)) throw error;
   }
 }
 

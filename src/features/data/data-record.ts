@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { FieldError } from '../../internal/errors.js';
 import { customerInputFields } from '../customers/customer-fields.js';
-import { normalizeEmail } from '../customers/customers.js';
+import { nameSearchOf, normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
 import {
   type IdentityRules,
@@ -53,7 +53,7 @@ export type CustomerRecordInput = Static<typeof CustomerRecord>;
 export interface PreparedCustomer {
   /** Whether the line named any id itself (else they are fresh UUIDv7s that cannot clash). */
   givenIds: boolean;
-  customer: NewCustomerRow & { id: string; email: string };
+  customer: NewCustomerRow & { id: string; email: string; name_search: string | null };
   identities: (NewIdentityRow & { id: string; channel: string; external_id: string; instance_id: string | null })[];
   /** The identities' aliases, as identity_keys rows. */
   aliases: PreparedAlias[];
@@ -113,6 +113,8 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
       id: input.id ?? uuidV7(),
       email: normalizeEmail(input.email),
       name: input.name ?? null,
+      // Folded here, on the reading thread, so that the writing one only binds it.
+      name_search: nameSearchOf(input.name),
       metadata: JSON.stringify(input.metadata ?? {}),
       created_at: createdAt,
       updated_at: timestamp(input.updated_at, 'updated_at', createdAt),
