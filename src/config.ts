@@ -28,6 +28,11 @@ const EnvSchema = Type.Object({
    */
   DEFAULT_PHONE_REGION: Type.Optional(Type.String()),
   /**
+   * Comma-separated regular expressions: an external id (normalized) that one matches whole,
+   * ignoring case, is refused like a placeholder (`null`, `undefined`, …) on every link and lookup.
+   */
+  BLOCKED_EXTERNAL_IDS: Type.Optional(Type.String()),
+  /**
    * Requests that take at least this long are logged at info whatever they were; successful fast
    * reads (lookups, health checks) are logged only at LOG_LEVEL=debug. 0 logs every request.
    */
@@ -146,6 +151,8 @@ export interface Config {
   fastPath: boolean;
   publicUrl: string | undefined;
   defaultPhoneRegion: CountryCode | undefined;
+  /** BLOCKED_EXTERNAL_IDS, each anchored at both ends and case-insensitive. */
+  blockedExternalIds: readonly RegExp[];
   telegram: {
     botToken: string | undefined;
     webhookSecret: string | undefined;
@@ -280,6 +287,29 @@ export function parsePhoneRegion(value: string | undefined): CountryCode | undef
   return region;
 }
 
+/**
+ * BLOCKED_EXTERNAL_IDS as regular expressions that must match a whole id, ignoring case; a bad
+ * one is a ConfigError naming it, so that the service does not start with a rule it cannot apply.
+ */
+export function parseBlockedExternalIds(value: string | undefined): readonly RegExp[] {
+  const patterns = (value ?? '')
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== '');
+  return Object.freeze(
+    patterns.map((pattern) => {
+      try {
+        return new RegExp(`^(?:${pattern})$`, 'i');
+      } catch (error) {
+        throw new ConfigError(
+          `BLOCKED_EXTERNAL_IDS: ${JSON.stringify(pattern)} is not a valid regular expression (${(error as Error).message}). ` +
+            'Write comma-separated JavaScript regular expressions, each matched against the whole normalized id, ignoring case, e.g. test-.*,0+',
+        );
+      }
+    }),
+  );
+}
+
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return { kind: 'postgres', url };
@@ -318,6 +348,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     fastPath: env.HTTP_FAST_PATH,
     publicUrl: env.PUBLIC_URL,
     defaultPhoneRegion: parsePhoneRegion(env.DEFAULT_PHONE_REGION),
+    blockedExternalIds: parseBlockedExternalIds(env.BLOCKED_EXTERNAL_IDS),
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
       webhookSecret: checkTelegramSecret(env.TELEGRAM_WEBHOOK_SECRET),

@@ -81,6 +81,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
   const identityRules: IdentityRules = {
     defaultPhoneRegion: config.defaultPhoneRegion,
     maxIdentitiesPerCustomer: config.maxIdentitiesPerCustomer,
+    blockedExternalIds: config.blockedExternalIds,
   };
   const hub = new ChangeHub();
   const origin = randomUUID();

@@ -13,10 +13,13 @@ export function forUpdate<DB, TB extends keyof DB, O>(
   return isPostgres(db) ? query.forUpdate() : query;
 }
 
-/** Case-insensitive substring match, with LIKE wildcards in the needle taken literally. */
-export function containsInsensitive(column: string, needle: string) {
-  const escaped = needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-  return sql<boolean>`lower(${sql.ref(column)}) like ${`%${escaped}%`} escape '\\'`;
+/**
+ * Substring match of text both sides have folded alike (lowercased by the caller), with LIKE
+ * wildcards in the needle taken literally. No lower() in SQL: SQLite's knows only ASCII.
+ */
+export function containsText(column: string, needle: string) {
+  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return sql<boolean>`${sql.ref(column)} like ${`%${escaped}%`} escape '\\'`;
 }
 
 /** Publishes a change to the other replicas; delivered by PostgreSQL only when the transaction commits. */

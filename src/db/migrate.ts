@@ -6,6 +6,7 @@ import * as processedChatUpdates from './migrations/2026-12-04-001-processed-cha
 import * as identitiesThatChange from './migrations/2026-12-04-002-identities-that-change.js';
 import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
 import * as linkRequests from './migrations/2026-12-07-001-link-requests.js';
+import * as searchNames from './migrations/2026-12-07-003-search-names.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-002-identities-that-change': identitiesThatChange,
   '2026-12-04-003-webhooks': webhooks,
   '2026-12-07-001-link-requests': linkRequests,
+  '2026-12-07-003-search-names': searchNames,
 };
 
 /**
@@ -28,10 +30,10 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return results ?? [];
-    // Kysely takes no migration lock on SQLite, nor a transaction: a process starting at the same
-    // moment on a fresh file (the server and the CLI) may record the same migration first. Our
-    // migrations are idempotent, so the next pass goes on from there. Each lost race means the
-    // other process recorded one more, so there can be no more losses than migrations.
+    // Kysely takes no migration lock on SQLite, nor one transaction for all: a process starting at
+    // the same moment on a fresh file (the server and the CLI) may record the same migration
+    // first. Our migrations are idempotent, so the next pass goes on from there. Each lost race
+    // means the other process recorded at least one more, hence at most one pass per migration.
     if (attempt > Object.keys(migrations).length || !lostMigrationRace(error)) throw error;
   }
 }

@@ -57,3 +57,13 @@ export async function voidClaimCode(db: Executor, identityId: string): Promise<b
   const result = await db.deleteFrom('claim_codes').where('identity_id', '=', identityId).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+/** voidClaimCode for many identities (an undone merge's), a bounded `IN` list at a time. */
+export async function voidClaimCodes(db: Executor, identityIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < identityIds.length; i += 900) {
+    await db
+      .deleteFrom('claim_codes')
+      .where('identity_id', 'in', identityIds.slice(i, i + 900))
+      .execute();
+  }
+}

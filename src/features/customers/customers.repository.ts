@@ -1,10 +1,15 @@
 import type { Executor } from '../../db/database.js';
-import { containsInsensitive, forUpdate } from '../../db/dialect.js';
+import { containsText, forUpdate } from '../../db/dialect.js';
 import type { Position } from '../shared/cursor.js';
+import { foldForSearch, nameSearchOf } from './customers.js';
 import type { CustomerUpdate, NewCustomerRow } from './customers.table.js';
 
 export function insertCustomer(db: Executor, row: NewCustomerRow) {
-  return db.insertInto('customers').values(row).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('customers')
+    .values({ ...row, name_search: nameSearchOf(row.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export function findCustomerById(db: Executor, id: string) {
@@ -26,9 +31,10 @@ export interface CustomerQuery {
 export function listCustomers(db: Executor, query: CustomerQuery) {
   let q = db.selectFrom('customers').selectAll();
   if (query.email !== undefined) q = q.where('email', '=', query.email);
-  const needle = query.q;
-  if (needle) {
-    q = q.where((eb) => eb.or([containsInsensitive('email', needle), containsInsensitive('name', needle)]));
+  if (query.q) {
+    // Emails are stored lowercased, names beside their folded copy: both compare with the folded needle.
+    const needle = foldForSearch(query.q);
+    q = q.where((eb) => eb.or([containsText('email', needle), containsText('name_search', needle)]));
   }
   const before = query.before;
   if (before) {
@@ -40,7 +46,8 @@ export function listCustomers(db: Executor, query: CustomerQuery) {
 }
 
 export function updateCustomer(db: Executor, id: string, update: CustomerUpdate) {
-  return db.updateTable('customers').set(update).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const set = update.name === undefined ? update : { ...update, name_search: nameSearchOf(update.name) };
+  return db.updateTable('customers').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
 export function deleteCustomer(db: Executor, id: string) {

@@ -19,3 +19,14 @@ export const toCustomer = (row: CustomerRow): Customer => ({
 });
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/**
+ * Text as customer search compares it: NFC, then lowercased by JavaScript's Unicode rules. Both
+ * sides of a search are folded here (the stored `name_search` and the needle), so that SQLite
+ * (whose lower() knows only ASCII) and PostgreSQL (whose lower() follows its locale) agree.
+ */
+export const foldForSearch = (text: string) => text.normalize('NFC').toLowerCase();
+
+/** `customers.name_search`, kept in step with `name` by the repository on every write. */
+export const nameSearchOf = (name: string | null | undefined) =>
+  name === null || name === undefined ? null : foldForSearch(name);

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { FieldError } from '../../internal/errors.js';
 import { customerInputFields } from '../customers/customer-fields.js';
-import { normalizeEmail } from '../customers/customers.js';
+import { nameSearchOf, normalizeEmail } from '../customers/customers.js';
 import type { NewCustomerRow } from '../customers/customers.table.js';
 import {
   DEFAULT_MAX_IDENTITIES_PER_CUSTOMER,
@@ -9,6 +9,7 @@ import {
   identityLimitProblem,
   normalizeChannel,
   normalizeExternalId,
+  refusePlaceholderExternalId,
   VERIFIED_VIA,
   type VerifiedVia,
 } from '../identities/identities.js';
@@ -59,7 +60,7 @@ export type CustomerRecordInput = Static<typeof CustomerRecord>;
 export interface PreparedCustomer {
   /** Whether the line named any id itself (else they are fresh UUIDv7s that cannot clash). */
   givenIds: boolean;
-  customer: NewCustomerRow & { id: string; email: string };
+  customer: NewCustomerRow & { id: string; email: string; name_search: string | null };
   identities: (NewIdentityRow & { id: string; channel: string; external_id: string; instance_id: string | null })[];
   /** The identities' aliases, as identity_keys rows. */
   aliases: PreparedAlias[];
@@ -124,6 +125,8 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
       id: input.id ?? uuidV7(),
       email: normalizeEmail(input.email),
       name: input.name ?? null,
+      // Folded here, on the reading thread, so that the writing one only binds it.
+      name_search: nameSearchOf(input.name),
       metadata: JSON.stringify(input.metadata ?? {}),
       created_at: createdAt,
       updated_at: timestamp(input.updated_at, 'updated_at', createdAt),
@@ -134,6 +137,7 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
       try {
         const channel = normalizeChannel(identity.channel, ['identities', i, 'channel']);
         const externalId = normalizeExternalId(channel, identity.external_id, ['identities', i, 'external_id'], rules);
+        refusePlaceholderExternalId(externalId, ['identities', i, 'external_id'], rules);
         const instanceId = identity.instance_id ?? null;
         const key = identityKey(channel, externalId, instanceId);
         const twin = seen.get(key);
@@ -153,7 +157,8 @@ export function createRecordPreparer(now: () => string, rules: IdentityRules = {
         }
         const id = identity.id ?? uuidV7();
         for (const [j, raw] of (identity.aliases ?? []).entries()) {
-          const alias = normalizeExternalId(channel, raw, ['identities', i, 'aliases', j]);
+          const alias = normalizeExternalId(channel, raw, ['identities', i, 'aliases', j], rules);
+          refusePlaceholderExternalId(alias, ['identities', i, 'aliases', j], rules);
           const aliasKey = identityKey(channel, alias, instanceId);
           const other = seen.get(aliasKey);
           if (other !== undefined) {

@@ -62,7 +62,7 @@ export async function settleAfterImport(db: Executor): Promise<void> {
     await sql`vacuum (analyze) ${sql.join(IMPORTED_TABLES.map((table) => sql.id(table)))}`.execute(db);
 }
 
-const CUSTOMER_COLUMNS = ['id', 'email', 'name', 'metadata', 'created_at', 'updated_at'] as const;
+const CUSTOMER_COLUMNS = ['id', 'email', 'name', 'name_search', 'metadata', 'created_at', 'updated_at'] as const;
 const IDENTITY_COLUMNS = [
   'id',
   'customer_id',

@@ -13,6 +13,7 @@ type CustomerWire = [
   id: Customer['id'],
   email: Customer['email'],
   name: Customer['name'],
+  name_search: Customer['name_search'],
   metadata: Customer['metadata'],
   created_at: Customer['created_at'],
   updated_at: Customer['updated_at'],
@@ -46,7 +47,15 @@ export type RecordWire =
       aliases: AliasWire[],
     ];
 
-const customerWire = (c: Customer): CustomerWire => [c.id, c.email, c.name, c.metadata, c.created_at, c.updated_at];
+const customerWire = (c: Customer): CustomerWire => [
+  c.id,
+  c.email,
+  c.name,
+  c.name_search,
+  c.metadata,
+  c.created_at,
+  c.updated_at,
+];
 
 const identityWire = (i: Identity): IdentityWire => [
   i.id,
@@ -87,7 +96,15 @@ export function fromWire(wire: RecordWire): PreparedRecord {
     lastLine,
     prepared: {
       givenIds,
-      customer: { id: c[0], email: c[1], name: c[2], metadata: c[3], created_at: c[4], updated_at: c[5] },
+      customer: {
+        id: c[0],
+        email: c[1],
+        name: c[2],
+        name_search: c[3],
+        metadata: c[4],
+        created_at: c[5],
+        updated_at: c[6],
+      },
       identities: identities.map((i) => ({
         id: i[0],
         customer_id: i[1],

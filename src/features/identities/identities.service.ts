@@ -18,6 +18,7 @@ import {
   normalizeChannel,
   normalizeExternalId,
   normalizeIdentityKey,
+  refusePlaceholderExternalId,
   resolveScope,
   toIdentity,
 } from './identities.js';
@@ -212,7 +213,10 @@ export function createIdentitiesService(deps: {
       deps.syncExternalChanges?.();
       const cached = cache.answer(key.channel, key.external_id, input.instance_id);
       if (cached === null) throw identityNotFound();
-      return cached ?? readAnswer(key.channel, key.external_id, input.instance_id);
+      if (cached !== undefined) return cached;
+      // Checked on a miss only: a placeholder is refused before it is read, so never cached.
+      refusePlaceholderExternalId(key.external_id, ['query', 'external_id'], deps.rules);
+      return readAnswer(key.channel, key.external_id, input.instance_id);
     },
 
     async list(customerId: string, channel?: string): Promise<Identity[]> {
@@ -225,6 +229,7 @@ export function createIdentitiesService(deps: {
 
     async create(actor: Actor, customerId: string, input: NewIdentity): Promise<Identity> {
       const key = normalizeIdentityKey(input, 'body', deps.rules);
+      refusePlaceholderExternalId(key.external_id, ['body', 'external_id'], deps.rules);
       const now = isoNow(clock);
       const scope = { ...key, scope: input.instance_id ?? '' };
       return mapDbError(
@@ -324,7 +329,8 @@ export function createIdentitiesService(deps: {
     async addAlias(actor: Actor, customerId: string, identityId: string, rawExternalId: string): Promise<Identity> {
       const current = await mapDbError(() => lockIdentityOfCustomer(db, customerId, identityId));
       if (!current) throw identityNotFound();
-      const externalId = normalizeExternalId(current.channel, rawExternalId, ['body', 'external_id']);
+      const externalId = normalizeExternalId(current.channel, rawExternalId, ['body', 'external_id'], deps.rules);
+      refusePlaceholderExternalId(externalId, ['body', 'external_id'], deps.rules);
       const key = { channel: current.channel, external_id: externalId, scope: current.instance_id ?? '' };
       return mapDbError(() =>
         linking(db, key, () =>
@@ -348,7 +354,7 @@ export function createIdentitiesService(deps: {
         uow(actor, async (trx, fx) => {
           const row = await lockIdentityOfCustomer(trx, customerId, identityId);
           if (!row) throw identityNotFound();
-          const externalId = normalizeExternalId(row.channel, rawExternalId, ['path', 'external_id']);
+          const externalId = normalizeExternalId(row.channel, rawExternalId, ['path', 'external_id'], deps.rules);
           const before = await identityWithAliases(trx, row);
           await keysChanged(trx, fx, [identityId]);
           if (!(await deleteAlias(trx, identityId, externalId))) throw notFound('Alias');

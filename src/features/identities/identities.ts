@@ -107,6 +107,8 @@ export function normalizeChannel(raw: string, loc: Loc): string {
 export interface IdentityRules {
   defaultPhoneRegion?: CountryCode | undefined;
   maxIdentitiesPerCustomer?: number | undefined;
+  /** BLOCKED_EXTERNAL_IDS, compiled (see config.ts): ids refused like placeholders. */
+  blockedExternalIds?: readonly RegExp[] | undefined;
 }
 
 /** MAX_IDENTITIES_PER_CUSTOMER's default. */
@@ -280,4 +282,42 @@ export function normalizeIdentityKey(
 ): { channel: string; external_id: string } {
   const channel = normalizeChannel(input.channel, [where, 'channel']);
   return { channel, external_id: normalizeExternalId(channel, input.external_id, [where, 'external_id'], rules) };
+}
+
+/** What clients send when they have no id (`String(undefined)`, a default of -1, an empty GUID …). */
+export const PLACEHOLDER_EXTERNAL_IDS: readonly string[] = [
+  'null',
+  'undefined',
+  'none',
+  'nil',
+  'nan',
+  'unknown',
+  'anonymous',
+  '[object object]',
+  '-1',
+];
+const PLACEHOLDERS = new Set(PLACEHOLDER_EXTERNAL_IDS);
+const ZEROS_AND_DASHES = /^[0-]+$/;
+
+/**
+ * Refuses (422 `value_error` at `loc`) a normalized external id that stands for no one: a
+ * placeholder (see PLACEHOLDER_EXTERNAL_IDS, any case), an id made only of zeros and dashes, or
+ * one BLOCKED_EXTERNAL_IDS matches. Linked, such an id would make one customer of everyone whose
+ * runtime sent it. Every way an id gets linked or looked up calls this (create, alias, link
+ * request, import, the lookup's miss); removing an alias does not, so that one stored before the
+ * rule can still go.
+ */
+export function refusePlaceholderExternalId(externalId: string, loc: Loc, rules: IdentityRules = {}): void {
+  const folded = externalId.toLowerCase();
+  if (PLACEHOLDERS.has(folded) || ZEROS_AND_DASHES.test(folded)) {
+    throw new FieldError(
+      [...loc],
+      `Value error, external_id ${JSON.stringify(externalId)} is a placeholder, not an id: send the account's real id`,
+    );
+  }
+  for (const blocked of rules.blockedExternalIds ?? []) {
+    if (blocked.test(externalId)) {
+      throw new FieldError([...loc], 'Value error, external_id is blocked by this service (BLOCKED_EXTERNAL_IDS)');
+    }
+  }
 }

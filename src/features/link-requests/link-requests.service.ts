@@ -26,6 +26,7 @@ import {
   type IdentityRules,
   normalizeChannel,
   normalizeIdentityKey,
+  refusePlaceholderExternalId,
   resolveScope,
   toIdentity,
   type VerifiedVia,
@@ -134,6 +135,7 @@ export function createLinkRequestsService(deps: {
     origin: { origin: 'api' } | { origin: 'chat'; reply_to: unknown },
   ): Promise<IssuedLinkRequest> {
     const key = normalizeIdentityKey(input, 'body', deps.rules);
+    refusePlaceholderExternalId(key.external_id, ['body', 'external_id'], deps.rules);
     const scope = input.instance_id ?? '';
     const code = generateLinkCode(random);
     const codeHmac = hashLinkCode(secret, code);

@@ -6,6 +6,7 @@ import { type Clock, isoNow } from '../../internal/clock.js';
 import { conflict, customerMerged, type DomainError, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
+import { voidClaimCodes } from '../claims/claims.repository.js';
 import { toCustomer } from '../customers/customers.js';
 import { deleteCustomer, findCustomerById, insertCustomer, updateCustomer } from '../customers/customers.repository.js';
 import type { CustomerRow } from '../customers/customers.table.js';
@@ -183,6 +184,14 @@ export function createMergesService(deps: {
             const source = JSON.parse(merge.source) as CustomerRow;
             if (await findCustomerById(trx, source.id)) throw conflict('The source customer exists again');
             const [target] = (await lockCustomersInOrder(trx, [merge.target_customer_id])).values();
+            // A target merged away since holds none of the moved identities: they went on with it.
+            // Its own merge comes back first, else the identities would stay where they went.
+            const later = target ? undefined : await findLiveMergeOfSource(trx, merge.target_customer_id);
+            if (later) {
+              throw conflict(
+                `Undo the later merge first: merge ${later.id} merged customer ${merge.target_customer_id} into ${later.target_customer_id}`,
+              );
+            }
             const taken = await trx
               .selectFrom('customers')
               .select('id')
@@ -200,6 +209,8 @@ export function createMergesService(deps: {
                   now,
                 )
               : [];
+            // A code issued while they sat on the target would make its holder an owner of the restored customer.
+            await voidClaimCodes(trx, movedBack);
             const before = JSON.parse(merge.target_before) as TargetBefore;
             if (target && target.updated_at === before.updated_at_after) {
               await updateCustomer(trx, target.id, { name: before.name, metadata: before.metadata, updated_at: now });

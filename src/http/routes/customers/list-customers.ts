@@ -5,7 +5,7 @@ import type { App } from '../../types.js';
 
 const querystring = Type.Object({
   email: Type.Optional(Type.String({ maxLength: 320, description: 'Exact email (case-insensitive)' })),
-  q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the email or the name' })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the email or the name, in any case' })),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: 'next_cursor of the previous page' })),
 });

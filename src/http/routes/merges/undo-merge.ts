@@ -10,7 +10,7 @@ export default function undoMerge(app: App) {
       tags: ['Customers'],
       summary: 'Undo Merge',
       description:
-        "Brings the source customer back with its own id, email, name, metadata and created_at, and moves back the identities that came from it and are still on the target. 409 when it was undone already, or when the source's email has been taken since.",
+        "Brings the source customer back with its own id, email, name, metadata and created_at, and moves back the identities that came from it and are still on the target. Their claim codes are void. 409 when it was undone already, when the source's email has been taken since, or when the target has been merged into another customer since (undo that later merge first; the 409 names it).",
       params: Type.Object({ merge_id: Uuid() }),
       response: { 200: UndoResultSchema, ...errors(401, 403, 404, 409, 422) },
     },
