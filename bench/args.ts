@@ -9,6 +9,8 @@ export const SCENARIOS = [
   'lookup_hit_serial',
   'lookup_miss',
   'create_identity',
+  // A stranger's first request: one new pending link request (and its code's HMAC) per request.
+  'create_link_request',
   'claim',
   // Last, these two: they cache answers late in a round (what the warm-up stored has expired by
   // then under a short TTL, the smoke test's), and an answer cached in the middle of a round

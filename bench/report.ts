@@ -75,6 +75,7 @@ const LABELS: Record<string, string> = {
   lookup_hit_skewed: 'lookup, hit, skewed keys',
   lookup_miss: 'lookup, miss (404)',
   create_identity: 'create identity',
+  create_link_request: 'create link request',
   claim: 'claim code + redeem (2 req)',
   fastapi_lookup_hit: 'FastAPI + uvicorn: lookup, hit',
   floor_lookup_hit: "node:http, a lookup's body (floor)",

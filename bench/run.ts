@@ -187,6 +187,11 @@ async function main() {
         LOG_LEVEL: args.logLevel,
         LOOKUP_CACHE_TTL_SECONDS: cacheTtl,
         LOOKUP_CACHE_MAX: String(cacheEntries),
+        // create_link_request makes strangers faster than anyone decides: requests live 1 s, so
+        // that about a second's worth are pending (each new one counts them against the cap, as
+        // a server near LINK_REQUESTS_MAX_PENDING's default of 1000 does), and the cap is not met.
+        LINK_REQUEST_TTL_SECONDS: '1',
+        LINK_REQUESTS_MAX_PENDING: '1000000',
         // The bench's own NODE_OPTIONS (if any) are not the server's.
         NODE_OPTIONS: '',
       },

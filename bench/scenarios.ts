@@ -193,6 +193,24 @@ function scenario(name: ScenarioName, ctx: ScenarioContext): { requests: Request
         ok: [201],
       };
     }
+    case 'create_link_request': {
+      let n = 0;
+      const run = Date.now().toString(36);
+      return {
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/link-requests',
+            headers: { ...runtime, 'content-type': 'application/json' },
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ channel: 'benchlink', external_id: `l-${run}-${n++}`, display_name: 'bench' }),
+            }),
+          },
+        ],
+        ok: [201],
+      };
+    }
     case 'claim': {
       interface Chain {
         target?: Claimable;

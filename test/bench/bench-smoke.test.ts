@@ -99,6 +99,7 @@ describe.each(DIALECTS)('npm run bench on $name', (dialect) => {
     expect(formatReport(report)).toContain('lookup, hit, paced at 50 %');
     expect(Object.keys(statuses.lookup_miss ?? {})).toEqual(['404']);
     expect(Object.keys(statuses.claim ?? {}).sort()).toEqual(['200', '201']);
+    expect(Object.keys(statuses.create_link_request ?? {})).toEqual(['201']);
     expect(report.lookupHitToCeiling).toBeGreaterThan(0);
     // The ceiling and lookup hits are measured in turns (two of 1 s each here), every other
     // scenario in one go.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { Clock } from '../../src/internal/clock.js';
+import type { Clock, Random } from '../../src/internal/clock.js';
 import { createSharedDatabase, type Dialect } from './dialects.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -21,7 +21,7 @@ export interface TestApp {
 export async function buildTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; random?: Random } = {},
 ): Promise<TestApp> {
   const database = await dialect.create();
   const config = loadConfig({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cryptoRandom } from '../../src/internal/clock.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, createKey, ISO_UTC, ManualClock } from '../helpers/factories.js';
@@ -637,5 +638,41 @@ describe.each(DIALECTS)('the pending cap on $name', (dialect) => {
     expect((await ask('501')).statusCode).toBe(200);
     await t.app.inject({ method: 'POST', url: `/v1/link-requests/${a.json().id}/reject`, headers: t.admin });
     expect((await ask('503')).statusCode).toBe(201);
+  });
+});
+
+describe.each(DIALECTS)('codes drawn alike on $name', (dialect) => {
+  let t: TestApp;
+  // Every code the same: what a collision of two live codes would be.
+  const random = { int: () => 0, bytes: cryptoRandom.bytes };
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, {}, { random });
+  });
+  afterAll(() => t.close());
+
+  it('two live requests with one code: the code approves neither', async () => {
+    const ask = (external_id: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/link-requests',
+        headers: t.admin,
+        payload: { channel: 'telegram', external_id },
+      });
+    const a = (await ask('601')).json();
+    const b = (await ask('602')).json();
+    expect(a.code).toBe('AAAAAAAA');
+    expect(b.code).toBe(a.code);
+    const customer = await createCustomer(t.app);
+    const redeemed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/link-requests/redeem',
+      headers: t.admin,
+      payload: { code: a.code, customer_id: customer.id },
+    });
+    expect(redeemed.json()).toEqual(INVALID);
+    for (const id of [a.id, b.id]) {
+      const shown = await t.app.inject({ url: `/v1/link-requests/${id}`, headers: t.admin });
+      expect(shown.json().status).toBe('pending');
+    }
   });
 });

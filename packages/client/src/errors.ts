@@ -78,6 +78,11 @@ export class InvalidClaimError extends IdentityServiceError {
   override name = 'InvalidClaimError';
 }
 
+/** A link code's 400: wrong, expired, spent or rejected code, or a sender who may not use one. */
+export class InvalidLinkCodeError extends IdentityServiceError {
+  override name = 'InvalidLinkCodeError';
+}
+
 /** No answer: the service could not be reached, or did not answer within `timeoutMs`. */
 export class TransportError extends IdentityServiceError {
   override name = 'TransportError';

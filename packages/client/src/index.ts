@@ -6,7 +6,14 @@
  *   const ids = createIdentityClient({ baseUrl: 'https://ids.example.com', apiKey: process.env.IDS_KEY! });
  *   const who = await ids.lookupIdentity({ channel: 'telegram', external_id: '12345' }); // null when unknown
  */
-import { errorFor, IdentityServiceError, InvalidClaimError, NotFoundError, TransportError } from './errors.js';
+import {
+  errorFor,
+  IdentityServiceError,
+  InvalidClaimError,
+  InvalidLinkCodeError,
+  NotFoundError,
+  TransportError,
+} from './errors.js';
 import type {
   ClaimCode,
   ClaimInput,
@@ -18,6 +25,13 @@ import type {
   IdentityInput,
   IdentityKey,
   IdentityPatch,
+  IssuedLinkRequest,
+  LinkRequest,
+  LinkRequestApproval,
+  LinkRequestDecision,
+  LinkRequestInput,
+  LinkRequestQuery,
+  LinkWithCodeInput,
   LookupResult,
   Merge,
   MergePreview,
@@ -42,6 +56,7 @@ export {
   GoneError,
   IdentityServiceError,
   InvalidClaimError,
+  InvalidLinkCodeError,
   NotFoundError,
   RateLimitedError,
   TransportError,
@@ -132,7 +147,20 @@ export function createIdentityClient(options: IdentityClientOptions) {
     });
   }
 
+  /** A code's 400 as its own error class; every other failure as usual. */
+  async function withCode<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof IdentityServiceError && error.status === 400) {
+        throw new InvalidLinkCodeError(400, error.detail);
+      }
+      throw error;
+    }
+  }
+
   const customerPath = (customerId: string) => `/customers/${segment(customerId)}`;
+  const linkRequestPath = (linkRequestId: string) => `/link-requests/${segment(linkRequestId)}`;
   const webhookPath = (webhookId: string) => `/webhooks/${segment(webhookId)}`;
   const identityPath = (customerId: string, identityId: string) =>
     `${customerPath(customerId)}/identities/${segment(identityId)}`;
@@ -170,6 +198,35 @@ export function createIdentityClient(options: IdentityClientOptions) {
         throw error;
       }
     },
+
+    /**
+     * A stranger asks to be known (runtime or admin key): a pending request and its code, shown
+     * only here. Asked again while pending, the same request with a fresh code (the old one is
+     * void). ConflictError (with `conflict`) when the account is linked already; RateLimitedError
+     * when too many requests are pending.
+     */
+    createLinkRequest: (input: LinkRequestInput) =>
+      request<IssuedLinkRequest>('POST', '/link-requests', { body: input }),
+
+    /**
+     * A person sent `/link CODE` from a verified account (the sender): the request's account is
+     * linked to the sender's customer, verified. Every failure throws InvalidLinkCodeError; too
+     * many failures from the sender throw RateLimitedError.
+     */
+    linkWithCode: (input: LinkWithCodeInput) =>
+      withCode(request<Identity>('POST', '/customers/identities/link', { body: input })),
+
+    listLinkRequests: (query: LinkRequestQuery = {}) =>
+      request<Page<LinkRequest>>('GET', '/link-requests', { query: { ...query } }),
+    getLinkRequest: (linkRequestId: string) => request<LinkRequest>('GET', linkRequestPath(linkRequestId)),
+    /** The operator types the code the person read out: linked, verified. InvalidLinkCodeError for any bad code. */
+    redeemLinkRequest: (code: string, decision: LinkRequestDecision) =>
+      withCode(request<LinkRequestApproval>('POST', '/link-requests/redeem', { body: { code, ...decision } })),
+    /** Without the code: linked unverified. ConflictError unless the request is pending. */
+    approveLinkRequest: (linkRequestId: string, decision: LinkRequestDecision) =>
+      request<LinkRequestApproval>('POST', `${linkRequestPath(linkRequestId)}/approve`, { body: decision }),
+    rejectLinkRequest: (linkRequestId: string) =>
+      request<LinkRequest>('POST', `${linkRequestPath(linkRequestId)}/reject`),
 
     listCustomers: (query: CustomerQuery = {}) => request<Page<Customer>>('GET', '/customers', { query: { ...query } }),
     getCustomer: (customerId: string) => request<Customer>('GET', customerPath(customerId)),

@@ -225,8 +225,12 @@ export function createLinkRequestsService(deps: {
     const code = normalizeCodeInput(rawCode);
     const expected = hashLinkCode(secret, code);
     const nowIso = isoNow(clock);
-    const rows = await findByCodeHash(db, expected);
-    return rows.find((row) => row.code_hmac !== null && hashesEqual(row.code_hmac, expected) && isLive(row, nowIso));
+    const rows = (await findByCodeHash(db, expected)).filter(
+      (row) => row.code_hmac !== null && hashesEqual(row.code_hmac, expected) && isLive(row, nowIso),
+    );
+    // Two live requests drew the same code (about one in a billion): neither is approved by it,
+    // rather than whichever came first.
+    return rows.length === 1 ? rows[0] : undefined;
   }
 
   /** The customer the account goes to, locked (or made now, audited), in the decision's transaction. */
