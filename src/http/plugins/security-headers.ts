@@ -115,7 +115,10 @@ async function securityHeadersPlugin(app: FastifyInstance) {
 }
 
 let apiHeaderLinesOnce: string | undefined;
-const apiHeaderLines = () => (apiHeaderLinesOnce ??= apiHeaders().map(([name, value]) => `${name}: ${value}\r\n`).join(''));
+const apiHeaderLines = () =>
+  (apiHeaderLinesOnce ??= apiHeaders()
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join(''));
 
 /**
  * Requests Node refuses before Fastify sees them (headers over 16 KiB, garbage, timeouts) get
