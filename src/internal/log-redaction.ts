@@ -42,10 +42,14 @@ const SECRET_SHAPES: [RegExp, string][] = [
 ];
 
 /** A person's values, wherever a message quotes them. */
-const PERSONAL_SHAPES: [RegExp, string][] = [
+const PERSONAL_SHAPES: [RegExp, string | ((match: string) => string)][] = [
   [/[^\s@"'<>(),;:[\]]+@[^\s@"'<>(),;:[\]]+\.[A-Za-z]{2,}/g, '[email]'],
-  // 7 to 15 digits, maybe spaced (E.164 and national forms); not part of an id, an address or a path.
-  [/(?<![\w.:/-])\+?\d(?:[ ()-]{0,2}\d){6,14}(?![\w.:/-])/g, '[number]'],
+  // 7 to 15 digits, maybe spaced (E.164 and national forms); not part of an id, an address or a
+  // path. The example our own messages give (+1 415 555 2671, a fictional number) stays.
+  [
+    /(?<![\w.:/-])\+?\d(?:[ ()-]{0,2}\d){6,14}(?![\w./-])/g,
+    (match) => (match.replace(/\D/g, '') === '14155552671' ? match : '[number]'),
+  ],
   // PostgreSQL quotes the value it could not take at the end of its message (`…: "steve@acme.com"`).
   [/(invalid input (?:syntax|value) for [^:]*: )".*"/g, `$1"${CENSORED}"`],
 ];
@@ -76,7 +80,9 @@ export function createScrubber(secrets: readonly string[]): Scrubber {
     let out = text;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(CENSORED);
     for (const [shape, replacement] of SECRET_SHAPES) out = out.replace(shape, replacement);
-    for (const [shape, replacement] of PERSONAL_SHAPES) out = out.replace(shape, replacement);
+    for (const [shape, replacement] of PERSONAL_SHAPES) {
+      out = typeof replacement === 'string' ? out.replace(shape, replacement) : out.replace(shape, replacement);
+    }
     return out;
   };
 }
