@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyLoggerOptions, type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { createValidatorCompiler } from './features/validation/ajv.js';
 import { JSON_MAX_DEPTH, nestedDeeperThan, tooDeepMessage } from './features/validation/json-limits.js';
@@ -30,6 +30,7 @@ import webhookRoutes from './http/routes/webhooks/index.js';
 import { ConflictBody, ErrorBody, GoneBody, ValidationErrorBody } from './http/schemas/common.js';
 import { jsonErrorOffset } from './http/validation/json-offset.js';
 import { FieldError } from './internal/errors.js';
+import { createErrorSerializer, secretValuesOf } from './internal/log-redaction.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 
 export interface BuildOptions extends Omit<ServiceOptions, 'logger'> {
@@ -50,13 +51,29 @@ export const REDACTED = [
   'body.code',
 ];
 
+/**
+ * The app's logger settings: `options` (a test's stream or level) over the configured level, and
+ * whatever they say, keys redacted by path and every logged error through the one serializer that
+ * takes the configured secrets, secret-shaped strings and a person's values out of it.
+ */
+export function loggerOptions(config: Config, options: BuildOptions['logger']): FastifyServerOptions['logger'] {
+  if (options === false) return false;
+  const given = typeof options === 'object' && options !== null ? (options as FastifyLoggerOptions) : {};
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACTED, censor: '[redacted]' },
+    ...given,
+    serializers: { ...given.serializers, err: createErrorSerializer(secretValuesOf(config)) },
+  } as FastifyServerOptions['logger'];
+}
+
 /** Builds the whole application; never listens, so tests can inject requests. */
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   // Set once every plugin is registered (below); until then, and with HTTP_FAST_PATH=false,
   // every request goes to Fastify.
   let fastPath: FastPath | undefined;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
+    logger: loggerOptions(config, options.logger),
     // One line per request comes from the request-log plugin instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,

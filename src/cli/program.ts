@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { DomainError } from '../internal/errors.js';
 import { SERVICE_VERSION } from '../internal/version.js';
+import { registerBackupCommand } from './backup.js';
 import { withServices } from './context.js';
 import { registerDataCommands } from './data.js';
 import { registerDiscordCliCommands } from './discord.js';
@@ -25,6 +26,7 @@ program
 registerKeyCommands(program);
 registerDataCommands(program);
 registerDiscordCliCommands(program);
+registerBackupCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -45,5 +45,39 @@ describe('layers', () => {
     const reaching = routes.flatMap((file) => importsOf(file)).filter((spec) => spec.includes('schemas/common.js'));
     expect(reaching.length).toBeGreaterThan(0);
     expect(httpImports('src/http/routes').length).toBeGreaterThan(0);
+  });
+});
+
+/** Every chain of relative imports under src that leads back to where it started. */
+function importCycles(): string[] {
+  const graph = new Map<string, string[]>();
+  for (const file of sourceFiles(join(root, 'src'))) {
+    const targets = importsOf(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'))
+      .filter((target) => existsSync(target));
+    graph.set(file, targets);
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (file: string, path: string[]) => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const target of graph.get(file) ?? []) {
+      if (state.get(target) === 'open') {
+        cycles.push([...path.slice(path.indexOf(target)), target].map((f) => relative(root, f)).join(' → '));
+      } else if (!state.has(target)) visit(target, path);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file, []);
+  return cycles;
+}
+
+describe('modules', () => {
+  // A cycle makes the order in which modules run depend on which one is imported first.
+  it('import no chain of modules under src that leads back to itself', () => {
+    expect(importCycles()).toEqual([]);
   });
 });

@@ -198,8 +198,8 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     expect(message(2)).toMatch(/not valid JSON/);
     expect(message(3)).toMatch(/^email: Field required/);
     expect(message(5)).toMatch(/^identities\.1\.external_id: .*phone number/);
-    expect(message(6)).toMatch(/good1@example.com already exists/);
-    expect(message(7)).toMatch(/identities\.0: telegram 777 .*already linked/);
+    expect(message(6)).toBe('a customer with this email already exists');
+    expect(message(7)).toBe('identities.0: this telegram identity is already linked to a customer');
     expect(message(9)).toMatch(/identities\.1: the same channel identity as identities\.0/);
     expect(message(10)).toMatch(/^identities\.0\.instance_id: Input should be a valid UUID/);
 
@@ -256,7 +256,7 @@ describe.each(DIALECTS)('import and export on $name', (dialect) => {
     const summary = await importer.importPrepared(cliActor, records, { source: 'race' });
     expect(summary).toMatchObject({ customers: 2, identities: 2, skipped: 2 });
     expect(summary.badLines).toEqual([
-      expect.objectContaining({ line: 4, message: expect.stringMatching(/race-2001@example.com already exists/) }),
+      expect.objectContaining({ line: 4, message: 'a customer with this email already exists' }),
       expect.objectContaining({ line: 2, message: expect.stringMatching(/written meanwhile/) }),
     ]);
     expect((await lookup(target.app, 'telegram', '2001')).status).toBe(200);

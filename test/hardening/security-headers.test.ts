@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashesEqual } from '../../src/features/claims/claims.js';
 import { isApiPath } from '../../src/http/plugins/dashboard.js';
@@ -24,6 +25,37 @@ function expectStrictPolicy(header: unknown) {
   expect(String(header)).not.toMatch(/unsafe-inline|unsafe-eval|https:|\*/);
   expect(policy.has('upgrade-insecure-requests')).toBe(false);
 }
+
+/** The headers of the answer to raw bytes sent on a socket (requests Node itself refuses). */
+function rawAnswerHeaders(port: number, text: string): Promise<{ status: number; headers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.on('close', () => {
+      const [statusLine = '', ...lines] = answer.slice(0, answer.indexOf('\r\n\r\n')).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const at = line.indexOf(':');
+        headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers });
+    });
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+const API_HEADERS = [
+  'content-security-policy',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+  'strict-transport-security',
+  'cross-origin-resource-policy',
+];
 
 /** Every <script> in the page loads a file: no inline code that a strict policy would have to allow. */
 function expectNoInlineScripts(html: string) {
@@ -100,6 +132,24 @@ describe('security headers', () => {
         expect(response.headers[name], `${request.url} ${name}`).toBeUndefined();
       }
       expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('sends the same headers on the 400 and 431 that Node and the router answer before any hook', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (t.app.server.address() as { port: number }).port;
+    const ordinary = await t.app.inject({ url: '/healthz' });
+    const refused = [
+      await rawAnswerHeaders(port, `GET /v1/customers HTTP/1.1\r\nHost: x\r\nX-Filler: ${'h'.repeat(20_000)}\r\n\r\n`),
+      await rawAnswerHeaders(port, `GET /v1/customers?q=${'q'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      await rawAnswerHeaders(port, 'NOT AN HTTP REQUEST\r\n\r\n'),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([431, 431, 400]);
+    const badUrl = await t.app.inject({ url: '/v1/customers/%zz', headers: t.admin });
+    expect(badUrl.statusCode).toBe(400);
+    for (const answer of [...refused.map((r) => r.headers), badUrl.headers]) {
+      for (const name of API_HEADERS) expect(answer[name], name).toBe(ordinary.headers[name]);
+      expect(answer['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 

@@ -145,6 +145,7 @@ describe.each(DIALECTS)('webhook URLs without WEBHOOK_ALLOW_PRIVATE_URLS ($name)
               { address: '10.0.0.7', family: 4 },
             ];
           if (host === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+          if (host === 'compatible.example.test') return [{ address: '::7f00:1', family: 6 }];
           throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
         },
       },
@@ -163,6 +164,16 @@ describe.each(DIALECTS)('webhook URLs without WEBHOOK_ALLOW_PRIVATE_URLS ($name)
     'http://[fe80::1]/',
     'http://[fd00::1]/',
     'http://[::ffff:127.0.0.1]/',
+    // IPv4 inside IPv6: compatible (deprecated), translated (RFC 6145), NAT64, local NAT64, 6to4, Teredo.
+    'http://[::7f00:1]/',
+    'http://[::127.0.0.1]/',
+    'http://[::a00:7]/',
+    'http://[::ffff:0:7f00:1]/',
+    'http://[64:ff9b::7f00:1]/',
+    'http://[64:ff9b:1::a00:1]/',
+    'http://[2002:7f00:1::]/',
+    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
+    'http://compatible.example.test/',
     'http://0.0.0.0/',
     'http://100.64.0.1/',
     'http://sneaky.example.test/',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { isPostgres } from '../../db/dialect.js';
 import { classifyDbError, mapDbError } from '../../db/errors.js';
+import { createScrubber } from '../../internal/log-redaction.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { toCustomer } from '../customers/customers.js';
@@ -204,7 +205,8 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     const badLines: BadLine[] = [];
     const bad = (line: number, lastLine: number, message: string) => {
       counts.skipped++;
-      const entry = { line, lastLine, message };
+      // The rules' messages may quote what they refused (a phone number read two ways); the report does not.
+      const entry = { line, lastLine, message: withoutPersonalValues(message) };
       if (badLines.length < MAX_KEPT_BAD_LINES) badLines.push(entry);
       options.onBadLine?.(entry);
     };
@@ -298,6 +300,12 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
   return { importPrepared };
 }
 
+const withoutPersonalValues = createScrubber([]);
+
+/**
+ * Why a line clashes with the database or an earlier line. Never the email or the external id:
+ * the report is read in terminals and CI logs, and the line number finds the value in the file.
+ */
 function conflictOf(
   item: Item,
   emails: Set<string>,
@@ -305,18 +313,18 @@ function conflictOf(
   identityIds: Set<string>,
   keys: Set<string>,
 ): string | undefined {
-  if (emails.has(item.customer.email)) return `a customer with email ${item.customer.email} already exists`;
+  if (emails.has(item.customer.email)) return 'a customer with this email already exists';
   if (customerIds.has(item.customer.id)) return `a customer with id ${item.customer.id} already exists`;
   for (const [i, identity] of item.identities.entries()) {
     if (identityIds.has(identity.id)) return `identities.${i}: an identity with id ${identity.id} already exists`;
     if (keys.has(identityKey(identity.channel, identity.external_id, identity.instance_id))) {
       const scope = identity.instance_id ? ` in instance ${identity.instance_id}` : '';
-      return `identities.${i}: ${identity.channel} ${identity.external_id}${scope} is already linked to a customer`;
+      return `identities.${i}: this ${identity.channel} identity${scope} is already linked to a customer`;
     }
   }
   for (const alias of item.aliases) {
     if (keys.has(identityKey(alias.channel, alias.external_id, alias.scope || null))) {
-      return `alias ${alias.channel} ${alias.external_id} is already linked to a customer`;
+      return `an alias (${alias.channel}) is already linked to a customer`;
     }
   }
   return undefined;

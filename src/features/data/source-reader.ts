@@ -49,6 +49,15 @@ export async function* readRecords(
   yield* format === 'jsonl' ? jsonLines(counted) : csvRecords(counted);
 }
 
+/**
+ * Where JSON.parse stopped, without its quote of the text (V8 quotes a short line whole, which
+ * may be an email address or a name).
+ */
+function notJson(error: unknown): string {
+  const at = /at position (\d+)/.exec((error as Error).message)?.[1];
+  return at === undefined ? 'not valid JSON' : `not valid JSON (at position ${at})`;
+}
+
 export async function* jsonLines(lines: AsyncIterable<string>): AsyncGenerator<SourceRecord> {
   let n = 0;
   for await (const text of lines) {
@@ -58,7 +67,7 @@ export async function* jsonLines(lines: AsyncIterable<string>): AsyncGenerator<S
     try {
       yield { line: n, lastLine: n, value: JSON.parse(line) };
     } catch (error) {
-      yield { line: n, lastLine: n, error: `not valid JSON (${(error as Error).message})` };
+      yield { line: n, lastLine: n, error: notJson(error) };
     }
   }
 }

@@ -4,7 +4,9 @@ import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
 import { forUpdate, textPairs } from '../../db/dialect.js';
 import { identityKeyText } from './identities.js';
-import type { IdentityUpdate, NewIdentityRow } from './identities.table.js';
+import type { IdentityUpdate, LookupRow, NewIdentityRow } from './identities.table.js';
+
+export type { LookupRow } from './identities.table.js';
 
 export function insertIdentity(db: Executor, row: NewIdentityRow) {
   return db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow();
@@ -96,7 +98,11 @@ export function findLookupRowsInScope(
     .execute();
 }
 
-export type LookupRow = Awaited<ReturnType<ReturnType<typeof lookupQuery>['execute']>>[number];
+type LookupQueryRow = Awaited<ReturnType<ReturnType<typeof lookupQuery>['execute']>>[number];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+/** Fails to compile when the lookup's query and LookupRow (identities.table.ts) no longer agree. */
+export type LookupRowMatchesQuery = Holds<Same<LookupQueryRow, LookupRow>>;
 
 /** Db's fast paths for one read statement, each optional (see create-db.ts). */
 export interface LookupReaders {

@@ -1,7 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { FieldError } from '../../internal/errors.js';
-import type { LookupRow } from './identities.repository.js';
-import type { IdentityRow } from './identities.table.js';
+import type { IdentityRow, LookupRow } from './identities.table.js';
 
 export interface Identity {
   id: string;

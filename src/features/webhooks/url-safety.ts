@@ -21,12 +21,18 @@ export class UnsafeUrlError extends Error {
 /**
  * Whether an address is an ordinary public one: loopback, private, link-local, unique-local,
  * carrier-grade NAT, multicast, unspecified, reserved and the IPv6 forms that embed an IPv4
- * address (6to4, Teredo, NAT64) are not. IPv4-mapped IPv6 counts as the IPv4 address it maps.
+ * address (IPv4-compatible, SIIT, 6to4, Teredo, NAT64) are not. IPv4-mapped IPv6 counts as the IPv4 address it maps.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  // IPv4-compatible IPv6 (::/96, `::7f00:1` is 127.0.0.1), deprecated since RFC 4291 and a
+  // range ipaddr.js calls unicast: no public service needs it, so none of it is public.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
+
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
 
 /** The host of a URL as net.connect sees it: brackets of an IPv6 literal removed. */
 export const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');

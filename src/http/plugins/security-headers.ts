@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -86,6 +87,11 @@ export function apiSecurityHeaders(): [name: string, value: string][] {
     .filter(([name]) => name === 'content-security-policy' || API_HEADER_NAMES.has(name));
 }
 
+let apiHeadersOnce: [name: string, value: string][] | undefined;
+let pageHeadersOnce: [name: string, value: string][] | undefined;
+const apiHeaders = () => (apiHeadersOnce ??= apiSecurityHeaders());
+const pageHeaders = () => (pageHeadersOnce ??= securityHeaders());
+
 /**
  * Helmet's headers on every response (a page's or the API's set), the request id, and a limit on
  * query strings: one hook, as every request pays for each hook it goes through. Callback hooks
@@ -93,12 +99,12 @@ export function apiSecurityHeaders(): [name: string, value: string][] {
  * turn of the microtask queue per request.
  */
 async function securityHeadersPlugin(app: FastifyInstance) {
-  const pageHeaders = securityHeaders();
-  const apiHeaders = apiSecurityHeaders();
+  const page = pageHeaders();
+  const api = apiHeaders();
   app.addHook('onRequest', (request, reply, done) => {
     // On the raw response, as helmet does: a route may still set its own (the docs page's policy).
     const raw = reply.raw;
-    for (const [name, value] of isApiPath(request.url) ? apiHeaders : pageHeaders) raw.setHeader(name, value);
+    for (const [name, value] of isApiPath(request.url) ? api : page) raw.setHeader(name, value);
     raw.setHeader('x-request-id', request.id);
     const at = request.url.indexOf('?');
     if (at >= 0 && request.url.length - at - 1 > MAX_QUERY_BYTES) {
@@ -108,9 +114,16 @@ async function securityHeadersPlugin(app: FastifyInstance) {
   });
 }
 
+let apiHeaderLinesOnce: string | undefined;
+const apiHeaderLines = () =>
+  (apiHeaderLinesOnce ??= apiHeaders()
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join(''));
+
 /**
  * Requests Node refuses before Fastify sees them (headers over 16 KiB, garbage, timeouts) get
- * the contract's `{"detail": ...}` too, instead of Fastify's own shape.
+ * the contract's `{"detail": ...}` too, instead of Fastify's own shape, and the headers of every
+ * other API answer (no hook runs for them), with a request id of their own.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -123,7 +136,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const body = JSON.stringify({ detail });
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${apiHeaderLines()}X-Request-Id: ${randomUUID()}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
@@ -136,7 +149,8 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : 'Bad request';
   // No hook runs for these requests, so the headers every response carries are set here.
-  void reply.code(400).header('x-request-id', request.id).header('x-content-type-options', 'nosniff').send({ detail });
+  for (const [name, value] of isApiPath(request.url) ? apiHeaders() : pageHeaders()) reply.header(name, value);
+  void reply.code(400).header('x-request-id', request.id).send({ detail });
 }
 
 export default fp(securityHeadersPlugin, { name: 'security-headers' });
