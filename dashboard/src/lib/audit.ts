@@ -19,6 +19,10 @@ export const ACTIONS: Record<string, string> = {
   'claim_code.issued': 'Claim code issued',
   'claim.succeeded': 'Code redeemed',
   'claim.failed': 'Failed claim attempt',
+  'link_request.created': 'Link requested',
+  'link_request.renewed': 'Link request renewed',
+  'link_request.approved': 'Link request approved',
+  'link_request.rejected': 'Link request rejected',
   'api_key.created': 'API key created',
   'api_key.revoked': 'API key revoked',
   'webhook.created': 'Webhook created',
@@ -32,6 +36,7 @@ export const ACTION_FAMILIES: { value: string; label: string }[] = [
   { value: 'customer.*', label: 'Any customer change' },
   { value: 'identity.*', label: 'Any identity change' },
   { value: 'claim.*', label: 'Any claim attempt' },
+  { value: 'link_request.*', label: 'Any link request' },
   { value: 'api_key.*', label: 'Any API key change' },
   { value: 'webhook.*', label: 'Any webhook change' },
 ];
