@@ -129,7 +129,8 @@ export function RedeemCodeBox({ onRedeemed }: { onRedeemed: () => void }) {
       ) : state.step === 'found' ? (
         <form class="form" onSubmit={redeem} noValidate aria-label={`Link ${accountLabel(state.request)}`}>
           <p role="status">
-            Code <code>{state.code}</code> belongs to this request. Check it with the person before linking.
+            Code <code>{`${state.code.slice(0, 4)} ${state.code.slice(4)}`}</code> belongs to this request. Check it
+            with the person before linking.
           </p>
           <LinkRequestSummary request={state.request} />
           <CustomerChoice value={choice} onChange={setChoice} emailError={errors.email} nameError={errors.name} />

@@ -67,6 +67,14 @@ export function changes(event: AuditEvent): string[] {
     const back = count(after.moved_back_identity_ids);
     return [`${emailOf(after.source)} is back`, `${back} ${back === 1 ? 'identity' : 'identities'} moved back`];
   }
+  if (event.action.startsWith('link_request.')) {
+    // The request's account, and what the decision made of it (its ids are in "Before and after").
+    const subject = asObject(event.after ?? event.before);
+    const account = `${subject.channel} ${subject.external_id}`;
+    const name = subject.display_name ? ` (${subject.display_name})` : '';
+    const moved = before.status !== undefined && before.status !== after.status;
+    return [`${account}${name}`, ...(moved ? [`status: ${show(before.status)} → ${show(after.status)}`] : [])];
+  }
   if (!event.before || !event.after) {
     const subject = asObject(event.after ?? event.before);
     const name = subject.channel

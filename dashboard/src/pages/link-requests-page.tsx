@@ -205,18 +205,14 @@ export function LinkRequestsPage({ filters }: { filters: LinkRequestFilters }) {
                         </span>
                       </td>
                       <td data-label="Status">
-                        <span class={`badge badge--status-${request.status}`}>{statusLabel(request.status)}</span>
+                        <span class={`badge badge--status-${request.status}`}>{statusLabel(request.status)}</span>{' '}
                         <span class="muted small status-when">
                           {request.status === 'pending' ? (
                             <>
-                              {' '}
                               until <time dateTime={request.expires_at}>{formatTime(request.expires_at)}</time>
                             </>
                           ) : request.decided_at ? (
-                            <>
-                              {' '}
-                              <time dateTime={request.decided_at}>{formatTime(request.decided_at)}</time>
-                            </>
+                            <time dateTime={request.decided_at}>{formatTime(request.decided_at)}</time>
                           ) : null}
                         </span>
                       </td>
