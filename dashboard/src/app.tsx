@@ -1,12 +1,14 @@
 import { useMemo, useState } from 'preact/hooks';
 import { createApi } from './api/client.js';
 import { ApiContext } from './lib/api-context.js';
+import { usePendingCount } from './lib/link-requests.js';
 import { Link, useLocation } from './lib/router.js';
 import { clearApiKey, loadApiKey, saveApiKey } from './lib/session.js';
 import { ApiKeysPage } from './pages/api-keys-page.js';
 import { AuditPage, readAuditFilters } from './pages/audit-page.js';
 import { CustomerPage } from './pages/customer-page.js';
 import { CustomersPage } from './pages/customers-page.js';
+import { LinkRequestsPage, readLinkRequestFilters } from './pages/link-requests-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { WebhookPage } from './pages/webhook-page.js';
@@ -24,6 +26,7 @@ function Routes() {
       <CustomerPage key={match[1]} customerId={decodeURIComponent(match[1])} mergedFrom={search.get('merged_from')} />
     );
   }
+  if (path === '/link-requests') return <LinkRequestsPage filters={readLinkRequestFilters(search)} />;
   if (path === '/api-keys') return <ApiKeysPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   const webhook = WEBHOOK_PATH.exec(path);
@@ -35,10 +38,24 @@ function Routes() {
 /** The console's sections; a section is current on its own path and the paths below it. */
 const SECTIONS: { href: string; label: string; matches: (path: string) => boolean }[] = [
   { href: '/', label: 'Customers', matches: (path) => path === '/' || path.startsWith('/customers') },
+  { href: '/link-requests', label: 'Link requests', matches: (path) => path === '/link-requests' },
   { href: '/api-keys', label: 'API keys', matches: (path) => path === '/api-keys' },
   { href: '/webhooks', label: 'Webhooks', matches: (path) => path === '/webhooks' || path.startsWith('/webhooks/') },
   { href: '/audit', label: 'Audit trail', matches: (path) => path === '/audit' },
 ];
+
+/** The pending requests waiting for an operator, beside "Link requests"; nothing when there are none. */
+function PendingBadge({ path }: { path: string }) {
+  const { count, more } = usePendingCount(path);
+  if (!count) return null;
+  const shown = more ? `${count}+` : String(count);
+  return (
+    <span class="nav-badge" data-pending-count={shown}>
+      <span aria-hidden="true">{shown}</span>
+      <span class="visually-hidden">, {shown} pending</span>
+    </span>
+  );
+}
 
 function MainNav({ onSignOut }: { onSignOut: () => void }) {
   const { path } = useLocation();
@@ -52,6 +69,7 @@ function MainNav({ onSignOut }: { onSignOut: () => void }) {
           aria-current={section.matches(path) ? 'page' : undefined}
         >
           {section.label}
+          {section.href === '/link-requests' ? <PendingBadge path={path} /> : null}
         </Link>
       ))}
       <a href="/docs" class="topbar__link">

@@ -7,6 +7,9 @@ import type {
   Delivery,
   Identity,
   JsonObject,
+  LinkRequest,
+  LinkRequestApproval,
+  LinkRequestStatus,
   Merge,
   MergePreview,
   MergeResult,
@@ -69,6 +72,16 @@ export interface LookupQuery {
   external_id: string;
   instance_id?: string;
 }
+
+export interface LinkRequestQuery {
+  status?: LinkRequestStatus | null;
+  channel?: string | null;
+  cursor?: string | null;
+  limit?: number;
+}
+
+/** Who a link request's account goes to: an existing customer, or a new one made for it. */
+export type LinkDecision = { customer_id: string } | { customer: { email: string; name: string | null } };
 
 /** The raw answer of the reverse lookup, whatever its status: the dashboard shows it as the runtime gets it. */
 export interface RawResponse {
@@ -136,6 +149,7 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
   }
 
   const webhookPath = (id: string) => `/v1/webhooks/${encodeURIComponent(id)}`;
+  const linkRequestPath = (id: string) => `/v1/link-requests/${encodeURIComponent(id)}`;
   const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
   const identityPath = (customerId: string, identityId: string) =>
     `${customerPath(customerId)}/identities/${encodeURIComponent(identityId)}`;
@@ -170,6 +184,17 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
       if (response.status === 422 || response.status === 429 || response.status >= 500) throw toError(response, body);
       return { status: response.status, body };
     },
+
+    listLinkRequests: (query: LinkRequestQuery) =>
+      request<Page<LinkRequest>>('GET', withQuery('/v1/link-requests', { ...query })),
+    /** Whose a code is, without spending it (a failure counts against the key like a redemption's). */
+    lookupLinkCode: (code: string) => request<LinkRequest>('POST', '/v1/link-requests/lookup', { code }),
+    redeemLinkCode: (code: string, decision: LinkDecision) =>
+      request<LinkRequestApproval>('POST', '/v1/link-requests/redeem', { code, ...decision }),
+    /** Without the code: the account is linked unverified. */
+    approveLinkRequest: (id: string, decision: LinkDecision) =>
+      request<LinkRequestApproval>('POST', `${linkRequestPath(id)}/approve`, decision),
+    rejectLinkRequest: (id: string) => request<LinkRequest>('POST', `${linkRequestPath(id)}/reject`),
 
     listAudit: (query: AuditQuery) => request<Page<AuditEvent>>('GET', withQuery('/v1/audit', { ...query })),
 

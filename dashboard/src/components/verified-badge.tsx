@@ -20,7 +20,7 @@ const PROOF: Record<VerifiedVia, { label: string; explanation: string }> = {
     explanation: 'An operator typed in the link code this account was given when it asked to be linked.',
   },
   linked_identity: {
-    label: 'Linked account',
+    label: 'Linked from another verified account',
     explanation: 'The person linked it with a code from another account of theirs that was already verified.',
   },
 };

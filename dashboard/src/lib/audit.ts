@@ -19,6 +19,10 @@ export const ACTIONS: Record<string, string> = {
   'claim_code.issued': 'Claim code issued',
   'claim.succeeded': 'Code redeemed',
   'claim.failed': 'Failed claim attempt',
+  'link_request.created': 'Link requested',
+  'link_request.renewed': 'Link request renewed',
+  'link_request.approved': 'Link request approved',
+  'link_request.rejected': 'Link request rejected',
   'api_key.created': 'API key created',
   'api_key.revoked': 'API key revoked',
   'webhook.created': 'Webhook created',
@@ -32,6 +36,7 @@ export const ACTION_FAMILIES: { value: string; label: string }[] = [
   { value: 'customer.*', label: 'Any customer change' },
   { value: 'identity.*', label: 'Any identity change' },
   { value: 'claim.*', label: 'Any claim attempt' },
+  { value: 'link_request.*', label: 'Any link request' },
   { value: 'api_key.*', label: 'Any API key change' },
   { value: 'webhook.*', label: 'Any webhook change' },
 ];
@@ -61,6 +66,14 @@ export function changes(event: AuditEvent): string[] {
   if (event.action === 'customer.unmerged') {
     const back = count(after.moved_back_identity_ids);
     return [`${emailOf(after.source)} is back`, `${back} ${back === 1 ? 'identity' : 'identities'} moved back`];
+  }
+  if (event.action.startsWith('link_request.')) {
+    // The request's account, and what the decision made of it (its ids are in "Before and after").
+    const subject = asObject(event.after ?? event.before);
+    const account = `${subject.channel} ${subject.external_id}`;
+    const name = subject.display_name ? ` (${subject.display_name})` : '';
+    const moved = before.status !== undefined && before.status !== after.status;
+    return [`${account}${name}`, ...(moved ? [`status: ${show(before.status)} → ${show(after.status)}`] : [])];
   }
   if (!event.before || !event.after) {
     const subject = asObject(event.after ?? event.before);

@@ -6,7 +6,8 @@ import { SelectField } from '../components/select-field.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
 import { ACTION_FAMILIES, ACTIONS, actionLabel, asObject, changes } from '../lib/audit.js';
-import { customerLabel, formatTime, shortId } from '../lib/format.js';
+import { useCustomerNames } from '../lib/customer-names.js';
+import { formatTime, shortId } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { Link, navigate } from '../lib/router.js';
 
@@ -43,44 +44,6 @@ function customerText(event: AuditEvent, names: Map<string, string>): string {
   const subject = asObject(event.after ?? event.before);
   if (event.action.startsWith('customer.') && typeof subject.email === 'string') return subject.email;
   return `Customer ${shortId(event.customer_id ?? '')}`;
-}
-
-/** Names of the customers a page of events is about, fetched once each (at most a page's worth). */
-function useCustomerNames(events: AuditEvent[] | null): Map<string, string> {
-  const api = useApi();
-  const [names, setNames] = useState<Map<string, string>>(new Map());
-  useEffect(() => {
-    const wanted = [...new Set((events ?? []).map((event) => event.customer_id))].filter(
-      (id): id is string => id !== null && !names.has(id),
-    );
-    if (wanted.length === 0) return;
-    let current = true;
-    void Promise.all(
-      wanted.map((id) =>
-        api.getCustomer(id).then(
-          (customer) => [id, customerLabel(customer)] as const,
-          (caught: unknown) => {
-            if (caught instanceof ApiError && caught.status === 404)
-              return [id, `Deleted customer ${shortId(id)}`] as const;
-            if (caught instanceof ApiError && caught.status === 410)
-              return [id, `Merged customer ${shortId(id)}`] as const;
-            return null;
-          },
-        ),
-      ),
-    ).then((found) => {
-      if (!current) return;
-      setNames((old) => {
-        const next = new Map(old);
-        for (const entry of found) if (entry) next.set(entry[0], entry[1]);
-        return next;
-      });
-    });
-    return () => {
-      current = false;
-    };
-  }, [api, events]);
-  return names;
 }
 
 interface Paging {

@@ -415,6 +415,24 @@ export function createLinkRequestsService(deps: {
       );
     },
 
+    /**
+     * Who a code belongs to, without spending it: the operator checks the account before choosing
+     * a customer. Its failures count against the key's budget with redemptions', so looking up
+     * first buys a guesser nothing.
+     */
+    async lookup(actor: Actor, code: string): Promise<LinkRequest> {
+      const ticket = await deps.throttle.key(actor);
+      try {
+        const found = await mapDbError(() => findByCode(code));
+        if (!found) throw invalidLinkCode();
+        await ticket.succeeded();
+        return toLinkRequest(found, isoNow(clock));
+      } catch (error) {
+        if (!isInvalidLinkCode(error)) await ticket.succeeded();
+        throw error;
+      }
+    },
+
     /** The operator types the code the person read out: the account is linked, verified. */
     async redeem(actor: Actor, input: Decision & { code: string }) {
       checkDecision(input);

@@ -3,6 +3,7 @@ import approveLinkRequest from './approve-link-request.js';
 import createLinkRequest from './create-link-request.js';
 import getLinkRequest from './get-link-request.js';
 import listLinkRequests from './list-link-requests.js';
+import lookupLinkRequest from './lookup-link-request.js';
 import redeemLinkRequest from './redeem-link-request.js';
 import rejectLinkRequest from './reject-link-request.js';
 
@@ -11,6 +12,7 @@ export default async function linkRequestRoutes(app: App) {
     createLinkRequest,
     listLinkRequests,
     getLinkRequest,
+    lookupLinkRequest,
     redeemLinkRequest,
     approveLinkRequest,
     rejectLinkRequest,
