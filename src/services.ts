@@ -266,6 +266,9 @@ export async function createServices(config: Config, options: ServiceOptions) {
         senderWindowMs: SELF_SERVICE_WINDOW_MS,
         perKey: config.rateLimit.claimPerKey,
         keyWindowMs: config.rateLimit.windowMs,
+        // A chat's `/link` is limited per sender as a chat's `/claim` is.
+        perAsker: config.rateLimit.claimPerIdentity,
+        askerWindowMs: config.rateLimit.windowMs,
       }),
     }),
     merges: createMergesService({

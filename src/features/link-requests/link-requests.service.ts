@@ -99,7 +99,8 @@ export interface IssuedLinkRequest {
 export type ChatLinkRequestOutcome =
   | ({ ok: true } & IssuedLinkRequest)
   | { ok: false; reason: 'already_linked' }
-  | { ok: false; reason: 'too_many_pending'; retry_after_seconds: number };
+  | { ok: false; reason: 'too_many_pending'; retry_after_seconds: number }
+  | { ok: false; reason: 'rate_limited'; retry_after_seconds: number };
 
 /** What a chat's `/link CODE` came to; `invalid` for every failure the API answers with its 400. */
 export type ChatLinkOutcome =
@@ -489,11 +490,14 @@ export function createLinkRequestsService(deps: {
       input: NewLinkRequest & { instance_id?: string | null | undefined; reply_to: unknown },
     ): Promise<ChatLinkRequestOutcome> {
       try {
+        const key = normalizeIdentityKey(input, 'body', deps.rules);
+        await deps.throttle.asker(key.channel, key.external_id);
         return { ok: true, ...(await issue(actor, input, { origin: 'chat', reply_to: input.reply_to })) };
       } catch (error) {
-        if (error instanceof ConflictError) return { ok: false, reason: 'already_linked' };
-        if (error instanceof RateLimitedError && error.detail === TOO_MANY_PENDING) {
-          return { ok: false, reason: 'too_many_pending', retry_after_seconds: error.retryAfterSeconds };
+        if (error instanceof ConflictError && error.detail === ALREADY_LINKED) return { ok: false, reason: 'already_linked' };
+        if (error instanceof RateLimitedError) {
+          const reason = error.detail === TOO_MANY_PENDING ? 'too_many_pending' : 'rate_limited';
+          return { ok: false, reason, retry_after_seconds: error.retryAfterSeconds };
         }
         throw error;
       }
