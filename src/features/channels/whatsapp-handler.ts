@@ -1,6 +1,6 @@
 import type { ClaimsService } from '../claims/claims.service.js';
-import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
 import { toBsuid, toE164 } from '../identities/identities.js';
+import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
 import { answerChatCommand } from './chat-commands.js';
 import { parseWhatsAppText } from './claim-command.js';
 import { replies } from './claim-replies.js';

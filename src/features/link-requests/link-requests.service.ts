@@ -125,6 +125,8 @@ export function createLinkRequestsService(deps: {
   maxPending: number;
   rules?: IdentityRules | undefined;
   throttle: LinkThrottle;
+  /** Called after a decision is committed: a chat notice may wait to be sent. */
+  onDecided?: (() => void) | undefined;
 }) {
   const { db, uow, clock, random, secret, ttlSeconds, maxPending } = deps;
   const maxIdentities = deps.rules?.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
@@ -269,7 +271,7 @@ export function createLinkRequestsService(deps: {
     stale: (row: LinkRequestRow | undefined, nowIso: string) => DomainError,
   ): Promise<{ link_request: LinkRequest; identity: Identity }> {
     const key = { channel: found.channel, external_id: found.external_id, scope: found.scope };
-    return linking(db, key, () =>
+    const decided = await linking(db, key, () =>
       uow(actor, async (trx, fx) => {
         const customerId = await resolveCustomer(trx, fx);
         const nowIso = isoNow(clock);
@@ -316,6 +318,8 @@ export function createLinkRequestsService(deps: {
         return { link_request: linkRequest, identity };
       }),
     );
+    deps.onDecided?.();
+    return decided;
   }
 
   /** The admin's body names exactly one of customer_id and customer. */
@@ -453,7 +457,7 @@ export function createLinkRequestsService(deps: {
     },
 
     async reject(actor: Actor, id: string): Promise<LinkRequest> {
-      return mapDbError(() =>
+      const rejected = await mapDbError(() =>
         uow(actor, async (trx, fx) => {
           const nowIso = isoNow(clock);
           const current = await lockLinkRequestById(trx, id);
@@ -470,6 +474,8 @@ export function createLinkRequestsService(deps: {
           return linkRequest;
         }),
       );
+      deps.onDecided?.();
+      return rejected;
     },
 
     /**
@@ -494,7 +500,8 @@ export function createLinkRequestsService(deps: {
         await deps.throttle.asker(key.channel, key.external_id);
         return { ok: true, ...(await issue(actor, input, { origin: 'chat', reply_to: input.reply_to })) };
       } catch (error) {
-        if (error instanceof ConflictError && error.detail === ALREADY_LINKED) return { ok: false, reason: 'already_linked' };
+        if (error instanceof ConflictError && error.detail === ALREADY_LINKED)
+          return { ok: false, reason: 'already_linked' };
         if (error instanceof RateLimitedError) {
           const reason = error.detail === TOO_MANY_PENDING ? 'too_many_pending' : 'rate_limited';
           return { ok: false, reason, retry_after_seconds: error.retryAfterSeconds };
