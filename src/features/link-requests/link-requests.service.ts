@@ -489,7 +489,7 @@ export function createLinkRequestsService(deps: {
     /**
      * A chat's `/link` from an account nobody has: a request (or the pending one renewed) with a
      * code to reply with. `reply_to` is kept as given (JSON) and copied into the chat notice of
-     * the decision; its shape is the chat channel's own (a chat id, a Slack response URL, …).
+     * the decision; its shape is the chat channel's own (channels/chat-reply-to.ts).
      */
     async requestFromChat(
       actor: Actor,
