@@ -51,6 +51,9 @@ const EnvSchema = Type.Object({
   TELEGRAM_BOT_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   TELEGRAM_API_BASE: Type.String({ default: 'https://api.telegram.org' }),
   SLACK_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  /** For messages of our own (a link request's decision): chat.postMessage, scope chat:write. */
+  SLACK_BOT_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  SLACK_API_BASE: Type.String({ default: 'https://slack.com/api' }),
   WHATSAPP_VERIFY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_APP_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_ACCESS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
@@ -159,7 +162,7 @@ export interface Config {
     botUsername: string | undefined;
     apiBase: string;
   };
-  slack: { signingSecret: string | undefined };
+  slack: { signingSecret: string | undefined; botToken: string | undefined; apiBase: string };
   whatsapp: {
     verifyToken: string | undefined;
     appSecret: string | undefined;
@@ -355,7 +358,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       botUsername: env.TELEGRAM_BOT_USERNAME?.replace(/^@/, ''),
       apiBase: env.TELEGRAM_API_BASE.replace(/\/+$/, ''),
     },
-    slack: { signingSecret: env.SLACK_SIGNING_SECRET },
+    slack: {
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      botToken: env.SLACK_BOT_TOKEN?.trim(),
+      apiBase: env.SLACK_API_BASE.replace(/\/+$/, ''),
+    },
     whatsapp: {
       verifyToken: env.WHATSAPP_VERIFY_TOKEN,
       appSecret: env.WHATSAPP_APP_SECRET,

@@ -9,6 +9,7 @@ import { createApiKeysService } from './features/api-keys/api-keys.service.js';
 import { createAuditService } from './features/audit/audit.service.js';
 import { ChangeHub, decodeChanges, NOTIFY_CHANNEL } from './features/changes/changes.js';
 import { commitsInProcess, createUnitOfWork } from './features/changes/unit-of-work.js';
+import { createChatNoticeDispatcher } from './features/channels/chat-notice-dispatcher.js';
 import { createReplayGuard } from './features/channels/replay-guard.js';
 import { resolveClaimSecret } from './features/claims/claim-secret.js';
 import { createClaimsService } from './features/claims/claims.service.js';
@@ -103,6 +104,19 @@ export async function createServices(config: Config, options: ServiceOptions) {
       pollIntervalMs: config.webhooks.pollIntervalMs,
       retentionMs: config.webhooks.retentionMs,
     },
+  });
+  // Messages to people on their chats (decisions on their link requests), from their own outbox.
+  const chatNotices = createChatNoticeDispatcher({
+    db: db.kysely,
+    clock,
+    log,
+    senders: {
+      telegram: { botToken: config.telegram.botToken, apiBase: config.telegram.apiBase },
+      whatsapp: { accessToken: config.whatsapp.accessToken, apiBase: config.whatsapp.apiBase },
+      slack: { botToken: config.slack.botToken, apiBase: config.slack.apiBase },
+      discord: { botToken: config.discord.botToken, apiBase: config.discord.apiBase },
+    },
+    options: { pollIntervalMs: config.webhooks.pollIntervalMs, retentionMs: config.webhooks.retentionMs },
   });
   const uow = createUnitOfWork({
     db: db.kysely,
@@ -216,7 +230,10 @@ export async function createServices(config: Config, options: ServiceOptions) {
       })
     : createMemoryCounterStore(() => clock.now().getTime());
 
-  if (options.deliverWebhooks && config.webhooks.deliveryEnabled) dispatcher.start();
+  if (options.deliverWebhooks && config.webhooks.deliveryEnabled) {
+    dispatcher.start();
+    chatNotices.start();
+  }
 
   return {
     db,
@@ -262,11 +279,15 @@ export async function createServices(config: Config, options: ServiceOptions) {
       ttlSeconds: config.linkRequests.ttlSeconds,
       maxPending: config.linkRequests.maxPending,
       rules: identityRules,
+      onDecided: () => chatNotices.wake(),
       throttle: createLinkThrottle(counters, {
         perSender: SELF_SERVICE_FAILURES,
         senderWindowMs: SELF_SERVICE_WINDOW_MS,
         perKey: config.rateLimit.claimPerKey,
         keyWindowMs: config.rateLimit.windowMs,
+        // A chat's `/link` is limited per sender as a chat's `/claim` is.
+        perAsker: config.rateLimit.claimPerIdentity,
+        askerWindowMs: config.rateLimit.windowMs,
       }),
     }),
     merges: createMergesService({
@@ -301,12 +322,15 @@ export async function createServices(config: Config, options: ServiceOptions) {
       wake: () => dispatcher.wake(),
     }),
     dispatcher,
+    /** Sends the chat notices of link request decisions. */
+    chatNotices,
     /** Throws 503 when the database does not answer. */
     async ping() {
       await mapDbError(() => sql`select 1`.execute(db.kysely));
     },
     async close() {
       await dispatcher.stop();
+      await chatNotices.stop();
       await listener?.close();
       await counters.close();
       await db.destroy();

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DiscordApiError, sendDiscordDirectMessage } from '../../src/features/channels/discord-api.js';
 import { FakePlatform } from './fake-platform.js';
 
-// The sender the chat-notice outbox calls to tell a person that their link request was decided.
-// Nothing in the API sends it yet (link requests come with their own issue), so it is called here
-// directly, against a fake Discord API on loopback.
+// The sender the chat-notice outbox calls to tell a person that their link request was decided
+// (the whole path is in link.test.ts); here its calls and errors, against a fake Discord API on loopback.
 
 const BOT_TOKEN = 'MTE5MDAwMDAwMDAwMDAwMDAwMQ.GxYz12.bot-token-that-must-never-be-logged';
 

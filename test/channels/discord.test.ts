@@ -153,19 +153,14 @@ describe.each(DIALECTS)('Discord interactions on $name', (dialect) => {
     expect(await lookup('80351110224678920')).toMatchObject({ verified: false });
   });
 
-  it.each<Where>(['server', 'dm'])(
-    '/link in a %s answers that it is not available yet, and changes nothing',
-    async (where) => {
-      const { code } = await unverifiedIdentity(where === 'server' ? '80351110224678930' : '80351110224678931');
-      const userId = where === 'server' ? '80351110224678930' : '80351110224678931';
-      for (const payload of [command(where, userId, 'link'), command(where, userId, 'link', code)]) {
-        expect((await send(payload)).json()).toEqual(
-          ephemeral(expect.stringMatching(/linking accounts .* isn't available/)),
-        );
-      }
-      expect(await lookup(userId)).toMatchObject({ verified: false });
-    },
-  );
+  it.each<Where>(['server', 'dm'])('/link in a %s asks for a link code for the invoking user', async (where) => {
+    // The whole of /link, on every channel, is tested in link.test.ts.
+    const userId = where === 'server' ? '80351110224678930' : '80351110224678931';
+    const answer = (await send(command(where, userId, 'link'))).json();
+    expect(answer).toEqual(ephemeral(expect.stringMatching(/^Your link code is [A-Z0-9]{4}-[A-Z0-9]{4}\. /)));
+    const listed = await t.app.inject({ url: '/v1/link-requests?channel=discord', headers: t.admin });
+    expect(listed.json<{ items: { external_id: string }[] }>().items.map((r) => r.external_id)).toContain(userId);
+  });
 
   it('answers a command that is not ours, and refuses interactions of other types and bodies that are not interactions', async () => {
     expect((await send(command('dm', '80351110224678940', 'ban', 'x'))).json()).toEqual(

@@ -6,6 +6,8 @@ export interface RecordedCall {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The status the fake answered with. */
+  status: number;
 }
 
 /** An answer other than the platform's success: a status and a JSON body. */
@@ -15,8 +17,8 @@ export interface FakeAnswer {
 }
 
 /**
- * A stand-in for a chat platform's API (Telegram's Bot API, Meta's Graph API, Discord's REST API)
- * on 127.0.0.1 and a random port. It records every call and answers as the real API does on
+ * A stand-in for a chat platform's API (Telegram's Bot API, Meta's Graph API, Slack's Web API,
+ * Discord's REST API) on 127.0.0.1 and a random port. It records every call and answers as the real API does on
  * success, unless `respond` returns another answer for a call.
  */
 export class FakePlatform {
@@ -33,10 +35,11 @@ export class FakePlatform {
         const text = Buffer.concat(chunks).toString('utf8');
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         const path = request.url ?? '';
-        const call = { method: request.method ?? '', path, headers: request.headers, body };
-        this.calls.push(call);
+        const call: RecordedCall = { method: request.method ?? '', path, headers: request.headers, body, status: 200 };
         const special = this.respond?.(call);
-        response.statusCode = special?.status ?? 200;
+        call.status = special?.status ?? 200;
+        this.calls.push(call);
+        response.statusCode = call.status;
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify(special ? special.body : answer(call.method, path, body)));
       });
@@ -60,6 +63,10 @@ export class FakePlatform {
 function answer(method: string, path: string, body: Record<string, unknown>) {
   const discord = discordAnswer(method, path, body);
   if (discord !== undefined) return discord;
+  if (path.endsWith('/chat.postMessage')) {
+    // Slack (api.slack.com/methods/chat.postMessage): a user id as channel posts to the app's DM with them.
+    return { ok: true, channel: 'D0DMCHANNEL', ts: '1733000000.000100', message: { text: body.text, type: 'message' } };
+  }
   if (path.endsWith('/sendMessage')) {
     return {
       ok: true,

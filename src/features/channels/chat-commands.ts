@@ -1,23 +1,35 @@
 import type { ClaimsService } from '../claims/claims.service.js';
+import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
+import type { ChatReplyTo } from './chat-reply-to.js';
 import type { ChatCommand } from './claim-command.js';
 import { replies } from './claim-replies.js';
+import { linkFromChat } from './link-from-chat.js';
 import { type ChatChannel, type RedeemLogger, redeemFromChat } from './redeem-from-chat.js';
 
 export interface ChatCommandDeps {
   claims: ClaimsService;
+  linkRequests: LinkRequestsService;
   log: RedeemLogger;
 }
 
 /**
  * The one place where a chat command becomes an answer, whichever channel it came from, so that
- * every channel gives the same outcomes and the same texts (claim-replies.ts). Each channel only
- * parses its platform's message into a ChatCommand and delivers the text this returns.
- * `usage` is how the claim command is written there: `/claim` on Telegram and Discord, `claim` on
- * WhatsApp, the slash command's own name on Slack.
+ * every channel gives the same outcomes and the same texts (claim-replies.ts, link-replies.ts).
+ * Each channel only parses its platform's message into a ChatCommand and delivers the text this
+ * returns. `usage` is how the claim command is written there: `/claim` on Telegram and Discord,
+ * `claim` on WhatsApp, the slash command's own name on Slack. `replyTo` is where the person is told
+ * of a decision on a link request they ask for; `privateChat` is false in a group chat.
  */
 export async function answerChatCommand(
   deps: ChatCommandDeps,
-  input: { channel: ChatChannel; externalId: string; command: ChatCommand; usage: string },
+  input: {
+    channel: ChatChannel;
+    externalId: string;
+    command: ChatCommand;
+    usage: string;
+    replyTo: ChatReplyTo;
+    privateChat?: boolean;
+  },
 ): Promise<string> {
   const { command } = input;
   switch (command.kind) {
@@ -30,8 +42,12 @@ export async function answerChatCommand(
         code: command.code,
       });
     case 'link':
-      // Link requests (CONTRACT.md part three) are answered here, for every channel at once, when
-      // their service is in place; until then the person is told plainly, and nothing changes.
-      return replies.linkUnavailable();
+      return linkFromChat(deps.linkRequests, deps.log, {
+        channel: input.channel,
+        externalId: input.externalId,
+        code: command.code,
+        replyTo: input.replyTo,
+        privateChat: input.privateChat ?? true,
+      });
   }
 }

@@ -15,8 +15,6 @@ export const replies = {
   usage: (example: string) =>
     `To verify this account, send ${example} followed by the 6-character code you were given, for example: ${example} K7MQ2X`,
   unavailable: () => "Sorry, we couldn't check your code just now. Please try again in a minute.",
-  linkUnavailable: () =>
-    "Sorry, linking accounts from a chat isn't available yet. Please ask the team that runs this bot to link your account.",
   alreadyHandled: () => 'This request was already handled.',
   unknownCommand: () => "Sorry, this bot doesn't know that command. Try /claim with the code you were given.",
   noPhoneNumber: () =>

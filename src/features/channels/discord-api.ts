@@ -1,4 +1,5 @@
 import { discordCommands } from './discord-interactions.js';
+import { NotConfiguredError, PlatformCallError } from './platform-call.js';
 
 export interface DiscordSettings {
   botToken: string | undefined;
@@ -11,14 +12,14 @@ const TIMEOUT_MS = 10_000;
 const NO_MENTIONS = { parse: [] };
 
 /** An answer of Discord's API other than a 2xx. `what` names the call; never a token (in the URL or not). */
-export class DiscordApiError extends Error {
+export class DiscordApiError extends PlatformCallError {
   override name = 'DiscordApiError';
   constructor(
-    readonly status: number,
+    override readonly status: number,
     readonly what: string,
     detail: string,
   ) {
-    super(`Discord API answered ${status} to ${what}${detail ? `: ${detail}` : ''}`);
+    super(`Discord API answered ${status} to ${what}${detail ? `: ${detail}` : ''}`, status, false);
   }
 }
 
@@ -43,7 +44,12 @@ async function discordCall(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
-    throw new Error(`Discord API did not answer ${init.what}: ${whyUnanswered(error)}`);
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    throw new PlatformCallError(
+      `Discord API did not answer ${init.what}: ${whyUnanswered(error)}`,
+      undefined,
+      timedOut,
+    );
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) throw new DiscordApiError(response.status, init.what, messageOf(text));
@@ -84,7 +90,7 @@ export async function sendDiscordDirectMessage(
   settings: DiscordSettings,
   input: { recipientId: string; text: string },
 ): Promise<void> {
-  if (!settings.botToken) throw new Error('DISCORD_BOT_TOKEN is not set, so direct messages cannot be sent');
+  if (!settings.botToken) throw new NotConfiguredError('DISCORD_BOT_TOKEN');
   const channel = await discordCall(`${settings.apiBase}/users/@me/channels`, {
     method: 'POST',
     what: 'POST /users/@me/channels',

@@ -1,4 +1,5 @@
 import type { ClaimsService } from '../claims/claims.service.js';
+import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
 import { answerChatCommand } from './chat-commands.js';
 import { replies } from './claim-replies.js';
 import { editDiscordInteractionReply } from './discord-api.js';
@@ -30,6 +31,7 @@ export const ephemeral = (content: string): DiscordResponse => ({
  */
 export function createDiscordHandler(deps: {
   claims: ClaimsService;
+  linkRequests: LinkRequestsService;
   chatUpdates: ReplayGuard;
   apiBase: string;
   deferAfterMs?: number;
@@ -44,8 +46,15 @@ export function createDiscordHandler(deps: {
     // Discord always names the user; without one, nobody can own the code.
     if (!interaction.userId) return replies.invalid();
     return answerChatCommand(
-      { claims: deps.claims, log },
-      { channel: 'discord', externalId: interaction.userId, command: interaction.command, usage: '/claim' },
+      { claims: deps.claims, linkRequests: deps.linkRequests, log },
+      {
+        channel: 'discord',
+        externalId: interaction.userId,
+        command: interaction.command,
+        usage: '/claim',
+        // Answers are ephemeral even in a server; a decision comes as a direct message.
+        replyTo: { user_id: interaction.userId },
+      },
     );
   }
 

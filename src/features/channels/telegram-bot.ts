@@ -1,5 +1,6 @@
 import type { UserFromGetMe } from 'grammy/types';
 import type { ClaimsService } from '../claims/claims.service.js';
+import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
 import { answerChatCommand } from './chat-commands.js';
 import { parseTelegramText } from './claim-command.js';
 import type { RedeemLogger } from './redeem-from-chat.js';
@@ -35,14 +36,15 @@ function botInfoOf(settings: TelegramSettings): UserFromGetMe {
 }
 
 /**
- * A grammY bot that answers `/claim CODE`, `/claim@OurBot CODE` and `/start claim_CODE`, fed one
+ * A grammY bot that answers `/claim CODE`, `/claim@OurBot CODE`, `/start claim_CODE` and
+ * `/link [CODE]` (`/link@OurBot [CODE]`), fed one
  * update at a time by the webhook route (`bot.handleUpdate`), replying with sendMessage through
  * `apiBase`. grammY brings the Update types, the per-update context and a Bot API client; our own
  * parser reads the command, so that the three chat platforms share one grammar.
  */
 export async function createTelegramBot(
   settings: TelegramSettings,
-  deps: { claims: ClaimsService; log: RedeemLogger; chatUpdates: ReplayGuard },
+  deps: { claims: ClaimsService; linkRequests: LinkRequestsService; log: RedeemLogger; chatUpdates: ReplayGuard },
 ) {
   // Loaded only when Telegram is configured: grammY costs 6 MB of memory to every other server.
   const { Bot } = await import('grammy');
@@ -64,6 +66,9 @@ export async function createTelegramBot(
       externalId: String(ctx.message.from.id),
       command,
       usage: '/claim',
+      // A decision is told in the person's private chat with the bot, never in a group.
+      replyTo: { chat_id: ctx.message.from.id },
+      privateChat: ctx.message.chat.type === 'private',
     });
     try {
       await ctx.reply(text, {

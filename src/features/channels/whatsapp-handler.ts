@@ -1,5 +1,6 @@
 import type { ClaimsService } from '../claims/claims.service.js';
 import { toBsuid, toE164 } from '../identities/identities.js';
+import type { LinkRequestsService } from '../link-requests/link-requests.service.js';
 import { answerChatCommand } from './chat-commands.js';
 import { parseWhatsAppText } from './claim-command.js';
 import { replies } from './claim-replies.js';
@@ -9,13 +10,20 @@ import { sendWhatsAppText, type WhatsAppRecipient, type WhatsAppSettings } from 
 import type { IncomingText } from './whatsapp-webhook.js';
 
 /**
- * Answers one text message: a claim from a phone number is redeemed for that number (E.164); one
- * without a number, for the identity that has the sender's business-scoped user id (BSUID) as its
- * external id or an alias; one with neither changes nothing and is told why. Anything else is ignored.
+ * Answers one text message (`claim CODE`, `/link [CODE]`): a claim from a phone number is redeemed
+ * for that number (E.164); one without a number, for the identity that has the sender's
+ * business-scoped user id (BSUID) as its external id or an alias; one with neither changes nothing
+ * and is told why. `/link` acts for the number (or else the BSUID) alike. Anything else is ignored.
  */
 export async function handleWhatsAppText(
   message: IncomingText,
-  deps: { claims: ClaimsService; log: RedeemLogger; settings: WhatsAppSettings; chatUpdates: ReplayGuard },
+  deps: {
+    claims: ClaimsService;
+    linkRequests: LinkRequestsService;
+    log: RedeemLogger;
+    settings: WhatsAppSettings;
+    chatUpdates: ReplayGuard;
+  },
 ): Promise<void> {
   const command = parseWhatsAppText(message.body);
   if (!command) return;
@@ -31,7 +39,15 @@ export async function handleWhatsAppText(
   else return;
   let text: string;
   if (!externalId) text = replies.noPhoneNumber();
-  else text = await answerChatCommand(deps, { channel: 'whatsapp', externalId, command, usage: 'claim' });
+  else {
+    text = await answerChatCommand(deps, {
+      channel: 'whatsapp',
+      externalId,
+      command,
+      usage: 'claim',
+      replyTo: { phone_number_id: message.phoneNumberId, ...recipient },
+    });
+  }
   try {
     await sendWhatsAppText(deps.settings, {
       phoneNumberId: message.phoneNumberId,

@@ -8,8 +8,9 @@ export type ChatNoticeKind = ChatNoticeTable['kind'];
 /**
  * The person who asked from a chat is told of the decision on that chat. Called inside the
  * decision's transaction, so the notice exists exactly when the decision does (a rolled-back
- * approval tells nobody); the chat channels deliver `chat_notices` rows at least once, and the
- * unique (link_request_id, kind) makes sure a decision is never enqueued twice. Requests made
+ * approval tells nobody); channels/chat-notice-dispatcher.ts delivers `chat_notices` rows (at
+ * least once, never twice), and the unique (link_request_id, kind) makes sure a decision is
+ * never enqueued twice. Requests made
  * through the API (no `reply_to`) have nobody to tell.
  */
 export async function enqueueDecisionNotice(

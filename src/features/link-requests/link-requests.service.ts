@@ -100,7 +100,8 @@ export interface IssuedLinkRequest {
 export type ChatLinkRequestOutcome =
   | ({ ok: true } & IssuedLinkRequest)
   | { ok: false; reason: 'already_linked' }
-  | { ok: false; reason: 'too_many_pending'; retry_after_seconds: number };
+  | { ok: false; reason: 'too_many_pending'; retry_after_seconds: number }
+  | { ok: false; reason: 'rate_limited'; retry_after_seconds: number };
 
 /** What a chat's `/link CODE` came to; `invalid` for every failure the API answers with its 400. */
 export type ChatLinkOutcome =
@@ -125,6 +126,8 @@ export function createLinkRequestsService(deps: {
   maxPending: number;
   rules?: IdentityRules | undefined;
   throttle: LinkThrottle;
+  /** Called after a decision is committed: a chat notice may wait to be sent. */
+  onDecided?: (() => void) | undefined;
 }) {
   const { db, uow, clock, random, secret, ttlSeconds, maxPending } = deps;
   const maxIdentities = deps.rules?.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
@@ -274,7 +277,7 @@ export function createLinkRequestsService(deps: {
     stale: (row: LinkRequestRow | undefined, nowIso: string) => DomainError,
   ): Promise<{ link_request: LinkRequest; identity: Identity }> {
     const key = { channel: found.channel, external_id: found.external_id, scope: found.scope };
-    return linking(db, key, () =>
+    const decided = await linking(db, key, () =>
       uow(actor, async (trx, fx) => {
         const customerId = await resolveCustomer(trx, fx);
         const nowIso = isoNow(clock);
@@ -321,6 +324,8 @@ export function createLinkRequestsService(deps: {
         return { link_request: linkRequest, identity };
       }),
     );
+    deps.onDecided?.();
+    return decided;
   }
 
   /** The admin's body names exactly one of customer_id and customer. */
@@ -476,7 +481,7 @@ export function createLinkRequestsService(deps: {
     },
 
     async reject(actor: Actor, id: string): Promise<LinkRequest> {
-      return mapDbError(() =>
+      const rejected = await mapDbError(() =>
         uow(actor, async (trx, fx) => {
           const nowIso = isoNow(clock);
           const current = await lockLinkRequestById(trx, id);
@@ -493,6 +498,8 @@ export function createLinkRequestsService(deps: {
           return linkRequest;
         }),
       );
+      deps.onDecided?.();
+      return rejected;
     },
 
     /**
@@ -506,18 +513,22 @@ export function createLinkRequestsService(deps: {
     /**
      * A chat's `/link` from an account nobody has: a request (or the pending one renewed) with a
      * code to reply with. `reply_to` is kept as given (JSON) and copied into the chat notice of
-     * the decision; its shape is the chat channel's own (a chat id, a Slack response URL, …).
+     * the decision; its shape is the chat channel's own (channels/chat-reply-to.ts).
      */
     async requestFromChat(
       actor: Actor,
       input: NewLinkRequest & { instance_id?: string | null | undefined; reply_to: unknown },
     ): Promise<ChatLinkRequestOutcome> {
       try {
+        const key = normalizeIdentityKey(input, 'body', deps.rules);
+        await deps.throttle.asker(key.channel, key.external_id);
         return { ok: true, ...(await issue(actor, input, { origin: 'chat', reply_to: input.reply_to })) };
       } catch (error) {
-        if (error instanceof ConflictError) return { ok: false, reason: 'already_linked' };
-        if (error instanceof RateLimitedError && error.detail === TOO_MANY_PENDING) {
-          return { ok: false, reason: 'too_many_pending', retry_after_seconds: error.retryAfterSeconds };
+        if (error instanceof ConflictError && error.detail === ALREADY_LINKED)
+          return { ok: false, reason: 'already_linked' };
+        if (error instanceof RateLimitedError) {
+          const reason = error.detail === TOO_MANY_PENDING ? 'too_many_pending' : 'rate_limited';
+          return { ok: false, reason, retry_after_seconds: error.retryAfterSeconds };
         }
         throw error;
       }

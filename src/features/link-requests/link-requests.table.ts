@@ -41,6 +41,7 @@ export interface ChatNoticeTable {
   channel: string;
   /** JSON, the request's reply_to. */
   reply_to: string;
+  /** `failed`: given up (see channels/chat-notice-dispatcher.ts); never sent again. */
   status: 'pending' | 'sent' | 'failed';
   attempts: number;
   next_attempt_at: string;

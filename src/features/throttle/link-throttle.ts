@@ -10,11 +10,15 @@ export interface LinkLimits {
   /** Failed admin redemptions per API key per `keyWindowMs`; 0 turns the limit off. */
   perKey: number;
   keyWindowMs: number;
+  /** Link requests asked from a chat per sender account per `askerWindowMs`; 0 turns the limit off. */
+  perAsker?: number;
+  askerWindowMs?: number;
 }
 
 export type LinkThrottle = ReturnType<typeof createLinkThrottle>;
 
 export const TOO_MANY_LINK_ATTEMPTS = 'Too many link code attempts; try again later';
+export const TOO_MANY_LINK_REQUESTS = 'Too many link requests from this account; try again later';
 
 /**
  * Limits guesses at link codes over the shared counters (Redis when replicas must agree), as
@@ -24,7 +28,12 @@ export const TOO_MANY_LINK_ATTEMPTS = 'Too many link code attempts; try again la
  * a right code included: otherwise the refusal itself would tell a guesser when it guessed right.
  */
 export function createLinkThrottle(store: CounterStore, limits: LinkLimits) {
-  async function take(key: string, limit: number, windowMs: number): Promise<ClaimTicket> {
+  async function take(
+    key: string,
+    limit: number,
+    windowMs: number,
+    refusal = TOO_MANY_LINK_ATTEMPTS,
+  ): Promise<ClaimTicket> {
     let count: Awaited<ReturnType<CounterStore['hit']>>;
     try {
       count = await store.hit(key, windowMs);
@@ -37,7 +46,7 @@ export function createLinkThrottle(store: CounterStore, limits: LinkLimits) {
     if (count.count > limit) {
       // A refused attempt compared nothing: the counter stays at its limit until the window ends.
       await refund();
-      throw new RateLimitedError(TOO_MANY_LINK_ATTEMPTS, Math.ceil(count.resetInMs / 1000));
+      throw new RateLimitedError(refusal, Math.ceil(count.resetInMs / 1000));
     }
     return { succeeded: refund };
   }
@@ -49,6 +58,15 @@ export function createLinkThrottle(store: CounterStore, limits: LinkLimits) {
     sender(channel: string, externalId: string): Promise<ClaimTicket> {
       if (limits.perSender <= 0) return Promise.resolve(none);
       return take(`link:sender:${channel}:${externalId}`, limits.perSender, limits.senderWindowMs);
+    },
+    /**
+     * One `/link` from a chat account. Every ask counts (none is handed back): each writes a
+     * renewed code and an audit entry, and a chat account should not be able to flood either.
+     */
+    async asker(channel: string, externalId: string): Promise<void> {
+      const limit = limits.perAsker ?? 0;
+      if (limit <= 0) return;
+      await take(`link:ask:${channel}:${externalId}`, limit, limits.askerWindowMs ?? 3_600_000, TOO_MANY_LINK_REQUESTS);
     },
     /** One redemption with this API key (none for actors without a key: the command line). */
     key(actor: Actor): Promise<ClaimTicket> {

@@ -115,6 +115,18 @@ async function metricsPlugin(app: FastifyInstance) {
       for (const [outcome, count] of Object.entries(services.dispatcher.outcomes)) this.inc({ outcome }, count);
     },
   });
+  new Counter({
+    name: 'chat_notices_total',
+    help: 'Chat notices (a link request decision told on the chat it came from) attempted by this process, by channel and outcome: sent, retrying (failed, another attempt scheduled), failed (given up)',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [channel, counts] of Object.entries(services.chatNotices.outcomes)) {
+        for (const [outcome, count] of Object.entries(counts)) this.inc({ channel, outcome }, count);
+      }
+    },
+  });
   // Depth and age are the database's (every replica reports the same), read once per scrape.
   let outbox: Promise<{ depth: number; oldest: string | null }> | undefined;
   const readOutbox = () => {

@@ -27,6 +27,7 @@ export default async function discordInteractions(app: App, options: { discord: 
   keepRawBodies(app);
   const handler = createDiscordHandler({
     claims: app.services.claims,
+    linkRequests: app.services.linkRequests,
     chatUpdates: app.services.chatUpdates,
     apiBase,
   });

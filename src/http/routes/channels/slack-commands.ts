@@ -12,7 +12,7 @@ import { answerNotFound, keepRawBodies, rawBodyOf } from './raw-body.js';
 
 const SlackAnswer = Type.Object({ response_type: Type.Literal('ephemeral'), text: Type.String() });
 
-/** Slack's slash command (`/claim CODE`): on only with SLACK_SIGNING_SECRET. */
+/** Slack's slash commands (`/claim CODE`, `/link [CODE]`): on only with SLACK_SIGNING_SECRET. */
 export default async function slackCommands(app: App, options: { signingSecret: string | undefined }) {
   const { signingSecret } = options;
   keepRawBodies(app);
@@ -24,7 +24,7 @@ export default async function slackCommands(app: App, options: { signingSecret: 
       tags: ['Channels'],
       summary: 'Slack Slash Command',
       description:
-        'Request URL of the `/claim` slash command (form-encoded, signed with SLACK_SIGNING_SECRET, at most 5 minutes old). Redeems the code for the sending `user_id` and answers with an ephemeral message.',
+        'Request URL of the `/claim` and `/link` slash commands (form-encoded, signed with SLACK_SIGNING_SECRET, at most 5 minutes old). `/claim CODE` redeems the code for the sending `user_id`; `/link` asks for a link code, `/link CODE` links the account of that code to the verified sender. Answers with an ephemeral message.',
       response: { 200: Type.Union([SlackAnswer, Type.Object({})]), ...errors(401) },
     },
     handler: async (request, reply) => {
@@ -47,11 +47,22 @@ export default async function slackCommands(app: App, options: { signingSecret: 
       // is answered with nothing and redeems nothing.
       const replayKey = `${timestampOf(request.headers)}:${createHash('sha256').update(rawBody).digest('hex')}`;
       if (await handledBefore(app.services.chatUpdates, request.log, 'slack', replayKey)) return {};
-      const command = parseSlackText(form.get('text') ?? '');
       const name = form.get('command') || '/claim';
+      const command = parseSlackText(form.get('text') ?? '', name);
       const text = await answerChatCommand(
-        { claims: app.services.claims, log: request.log },
-        { channel: 'slack', externalId: userId, command, usage: name },
+        { claims: app.services.claims, linkRequests: app.services.linkRequests, log: request.log },
+        {
+          channel: 'slack',
+          externalId: userId,
+          command,
+          usage: name,
+          // The answer is ephemeral wherever the command was typed; a decision comes as a direct message.
+          replyTo: {
+            user_id: userId,
+            team_id: form.get('team_id') || undefined,
+            channel_id: form.get('channel_id') || undefined,
+          },
+        },
       );
       return { response_type: 'ephemeral' as const, text };
     },

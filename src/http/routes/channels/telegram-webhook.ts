@@ -15,7 +15,12 @@ export default async function telegramWebhook(app: App, telegram: Config['telegr
   if (!botToken || !webhookSecret) return;
   const bot = await createTelegramBot(
     { botToken, botUsername: telegram.botUsername, apiBase: telegram.apiBase },
-    { claims: app.services.claims, log: app.log, chatUpdates: app.services.chatUpdates },
+    {
+      claims: app.services.claims,
+      linkRequests: app.services.linkRequests,
+      log: app.log,
+      chatUpdates: app.services.chatUpdates,
+    },
   );
 
   app.post('/telegram/webhook', {
@@ -23,7 +28,7 @@ export default async function telegramWebhook(app: App, telegram: Config['telegr
       tags: ['Channels'],
       summary: 'Telegram Webhook',
       description:
-        'Takes Bot API Update objects (set with setWebhook and secret_token = TELEGRAM_WEBHOOK_SECRET). Redeems `/claim CODE`, `/claim@Bot CODE` and `/start claim_CODE`, answering with sendMessage; any other update is acknowledged and ignored.',
+        'Takes Bot API Update objects (set with setWebhook and secret_token = TELEGRAM_WEBHOOK_SECRET). Redeems `/claim CODE`, `/claim@Bot CODE` and `/start claim_CODE`, answers `/link` (a link request and its code, in a private chat) and `/link CODE` (links the account of that code to the verified sender), replying with sendMessage; any other update is acknowledged and ignored.',
       headers: Type.Object({ [SECRET_HEADER]: Type.Optional(Type.String()) }),
       response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401, 422) },
     },

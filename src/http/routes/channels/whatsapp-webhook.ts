@@ -53,7 +53,7 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
       tags: ['Channels'],
       summary: 'WhatsApp Webhook',
       description:
-        "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164), or without one for the identity that has the sender's business-scoped user id (BSUID) as external id or alias, and is answered through the Graph API. A message that carries both the number and the BSUID adds the BSUID as an alias of the identities linked by that number (and verifies them, verified_via platform); system messages user_changed_number and user_changed_user_id re-key the identity. Everything else is acknowledged and ignored.",
+        "Message webhooks signed with X-Hub-Signature-256 (WHATSAPP_APP_SECRET). A text `/link` asks for a link code (answered with it), `/link CODE` links the account of that code to the verified sender; a text `/claim CODE` or `claim CODE` redeems for the sender's number (E.164), or without one for the identity that has the sender's business-scoped user id (BSUID) as external id or alias, and is answered through the Graph API. A message that carries both the number and the BSUID adds the BSUID as an alias of the identities linked by that number (and verifies them, verified_via platform); system messages user_changed_number and user_changed_user_id re-key the identity. Everything else is acknowledged and ignored.",
       response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(401) },
     },
     handler: async (request, reply) => {
@@ -90,6 +90,7 @@ export default async function whatsappWebhook(app: App, options: { whatsapp: Con
       for (const message of textMessagesOf(payload)) {
         await handleWhatsAppText(message, {
           claims: app.services.claims,
+          linkRequests: app.services.linkRequests,
           log: request.log,
           settings: { accessToken, apiBase },
           chatUpdates: app.services.chatUpdates,
