@@ -18,6 +18,10 @@ import { createIdentitiesService } from './features/identities/identities.servic
 import { LookupCache } from './features/identities/lookup-cache.js';
 import { createPlatformKeysService } from './features/identities/platform-keys.service.js';
 import { createMergesService } from './features/merges/merges.service.js';
+import { createEraseService } from './features/privacy/erase.service.js';
+import { createPersonExportService } from './features/privacy/person-export.service.js';
+import { createRetentionService } from './features/privacy/retention.service.js';
+import { createSuppressionsService } from './features/privacy/suppressions.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
 import { createMemoryCounterStore } from './features/throttle/memory-counter-store.js';
@@ -48,6 +52,8 @@ export interface ServiceOptions {
   listenForChanges?: boolean;
   /** Run the webhook delivery loop (the server does, unless WEBHOOK_DELIVERY_ENABLED=false; the CLI does not). */
   deliverWebhooks?: boolean;
+  /** Delete what is past its retention in the background (the server does; the CLI does not). */
+  pruneInBackground?: boolean;
   /** How webhook hosts are resolved (DNS by default; tests pass their own). */
   resolveHost?: Resolver;
 }
@@ -88,7 +94,6 @@ export async function createServices(config: Config, options: ServiceOptions) {
       resolve: resolveHost,
       concurrency: config.webhooks.concurrency,
       pollIntervalMs: config.webhooks.pollIntervalMs,
-      retentionMs: config.webhooks.retentionMs,
     },
   });
   const uow = createUnitOfWork({
@@ -166,6 +171,13 @@ export async function createServices(config: Config, options: ServiceOptions) {
     : undefined;
 
   const secret = await resolveClaimSecret(db.kysely, config.claimCodeSecret, random);
+  const suppressions = createSuppressionsService({ db: db.kysely, clock, uow, secret, rules: identityRules });
+  const retention = createRetentionService({
+    db: db.kysely,
+    clock,
+    options: config.retention,
+    onError: (error) => log.warn({ err: error }, 'could not prune what is past its retention'),
+  });
   const apiKeys = createApiKeysService({
     db: db.kysely,
     uow,
@@ -204,6 +216,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     : createMemoryCounterStore(() => clock.now().getTime());
 
   if (options.deliverWebhooks && config.webhooks.deliveryEnabled) dispatcher.start();
+  if (options.pruneInBackground) retention.start();
 
   return {
     db,
@@ -215,13 +228,14 @@ export async function createServices(config: Config, options: ServiceOptions) {
     counters,
     lookupCache,
     clock,
-    customers: createCustomersService({ db: db.kysely, uow, clock }),
+    customers: createCustomersService({ db: db.kysely, uow, clock, suppressions }),
     identities: createIdentitiesService({
       db: db.kysely,
       uow,
       clock,
       cache: lookupCache,
       rules: identityRules,
+      suppressions,
       syncExternalChanges,
       readQuery: db.readQuery,
       namedQuery: db.namedQuery,
@@ -240,7 +254,25 @@ export async function createServices(config: Config, options: ServiceOptions) {
         windowMs: config.rateLimit.windowMs,
       }),
     }),
-    merges: createMergesService({ db: db.kysely, uow, clock }),
+    merges: createMergesService({ db: db.kysely, uow, clock, suppressions }),
+    /** Values of erased people kept from coming back (keyed hashes). */
+    suppressions,
+    /** An erased person, and an access request's answer. */
+    erasure: createEraseService({
+      db: db.kysely,
+      uow,
+      clock,
+      suppressions,
+      afterErase: db.truncateWal
+        ? async () => {
+            if (!(await db.truncateWal?.()))
+              log.warn({}, 'after an erasure, the WAL could not be truncated yet: readers kept it busy');
+          }
+        : undefined,
+    }),
+    personExport: createPersonExportService({ db: db.kysely, clock }),
+    /** Background deletion of what is past its retention (AUDIT_RETENTION_DAYS, …). */
+    retention,
     platformKeys: createPlatformKeysService({ uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
@@ -272,6 +304,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       await mapDbError(() => sql`select 1`.execute(db.kysely));
     },
     async close() {
+      await retention.stop();
       await dispatcher.stop();
       await listener?.close();
       await counters.close();

@@ -5,6 +5,7 @@ import { SERVICE_VERSION } from '../internal/version.js';
 import { withServices } from './context.js';
 import { registerDataCommands } from './data.js';
 import { registerKeyCommands } from './keys.js';
+import { registerPrivacyCommands } from './privacy.js';
 
 const program = new Command('identity-service')
   .description(
@@ -23,6 +24,7 @@ program
 
 registerKeyCommands(program);
 registerDataCommands(program);
+registerPrivacyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {

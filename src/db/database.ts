@@ -6,9 +6,11 @@ import type { ClaimCodeTable } from '../features/claims/claims.table.js';
 import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
 import type { MergeTable } from '../features/merges/merges.table.js';
+import type { SuppressionTable } from '../features/privacy/suppressions.table.js';
 import type {
   WebhookAttemptTable,
   WebhookDeliveryTable,
+  WebhookEventSubjectTable,
   WebhookEventTable,
   WebhookSubscriptionTable,
 } from '../features/webhooks/webhooks.table.js';
@@ -32,6 +34,8 @@ export interface Database {
   webhook_events: WebhookEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  webhook_event_subjects: WebhookEventSubjectTable;
+  suppressions: SuppressionTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

@@ -5,6 +5,7 @@ import * as initial from './migrations/2026-11-25-001-initial.js';
 import * as processedChatUpdates from './migrations/2026-12-04-001-processed-chat-updates.js';
 import * as identitiesThatChange from './migrations/2026-12-04-002-identities-that-change.js';
 import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
+import * as privacy from './migrations/2026-12-07-002-privacy.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-001-processed-chat-updates': processedChatUpdates,
   '2026-12-04-002-identities-that-change': identitiesThatChange,
   '2026-12-04-003-webhooks': webhooks,
+  '2026-12-07-002-privacy': privacy,
 };
 
 /**

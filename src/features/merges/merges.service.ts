@@ -16,6 +16,7 @@ import {
   moveIdentitiesBack,
 } from '../identities/identities.repository.js';
 import { keysChanged, lockCustomersInOrder, withAliases } from '../identities/identities.service.js';
+import type { SuppressionGuard } from '../privacy/suppression.js';
 import {
   MAX_MERGE_CHAIN,
   type Merge,
@@ -32,7 +33,13 @@ export type MergesService = ReturnType<typeof createMergesService>;
 
 const selfMerge = () => conflict('A customer cannot be merged into itself');
 
-export function createMergesService(deps: { db: Kysely<Database>; uow: UnitOfWork; clock: Clock }) {
+export function createMergesService(deps: {
+  db: Kysely<Database>;
+  uow: UnitOfWork;
+  clock: Clock;
+  /** Undoing a merge brings a customer back: not with an erased person's suppressed email. */
+  suppressions?: SuppressionGuard | undefined;
+}) {
   const { db, uow, clock } = deps;
 
   /** Where a merged customer's identities went: the end of the chain of live merges from it. */
@@ -156,6 +163,7 @@ export function createMergesService(deps: { db: Kysely<Database>; uow: UnitOfWor
               .where('email', '=', source.email)
               .executeTakeFirst();
             if (taken) throw emailTaken();
+            await deps.suppressions?.assertNotSuppressed(trx, { email: source.email });
             const restored = toCustomer(await insertCustomer(trx, source));
             const now = isoNow(clock);
             const movedBack = target
