@@ -23,7 +23,8 @@ describe.each(DIALECTS)('suppression on $name', (dialect) => {
   const phone = '+1 (415) 555-2671';
   let erasedIds: string[];
 
-  const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: t.admin, payload });
+  const post = (url: string, payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url, headers: t.admin, payload });
   const suppressedDetail = (what: string) => ({ detail: `This ${what} was erased and is suppressed` });
 
   beforeAll(async () => {
