@@ -25,6 +25,7 @@ import healthRoutes from './http/routes/health/index.js';
 import identityRoutes from './http/routes/identities/index.js';
 import linkRequestRoutes from './http/routes/link-requests/index.js';
 import mergeRoutes from './http/routes/merges/index.js';
+import privacyRoutes from './http/routes/privacy/index.js';
 import serviceInfoRoutes from './http/routes/service-info/index.js';
 import webhookRoutes from './http/routes/webhooks/index.js';
 import { ConflictBody, ErrorBody, GoneBody, ValidationErrorBody } from './http/schemas/common.js';
@@ -118,6 +119,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       logger: app.log,
       listenForChanges: options.listenForChanges ?? true,
       deliverWebhooks: options.deliverWebhooks ?? true,
+      pruneInBackground: options.pruneInBackground ?? true,
     }));
 
   const compileValidator = createValidatorCompiler();
@@ -168,6 +170,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       await v1.register(apiKeyRoutes);
       await v1.register(auditRoutes);
       await v1.register(webhookRoutes);
+      await v1.register(privacyRoutes);
       await v1.register(serviceInfoRoutes, { config });
       await v1.register(channelRoutes, { prefix: '/channels', config });
     },

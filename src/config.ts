@@ -131,8 +131,19 @@ const EnvSchema = Type.Object({
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
   /** How often the outbox is read for retries and other replicas' events. */
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
-  /** Finished deliveries, their attempts and events are deleted after this many hours. */
-  WEBHOOK_RETENTION_HOURS: Type.Number({ minimum: 1, default: 168 }),
+  /**
+   * The former name of WEBHOOK_EVENT_RETENTION_DAYS, in hours; when set, it wins (a deployment
+   * that chose it keeps its choice).
+   */
+  WEBHOOK_RETENTION_HOURS: Type.Optional(Type.Number({ minimum: 1 })),
+
+  // Forgetting (issue 32).
+  /** Audit entries older than this many days are deleted; 0 keeps them for ever. */
+  AUDIT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 0 }),
+  /** Webhook events, their finished deliveries and attempts are deleted after this many days. */
+  WEBHOOK_EVENT_RETENTION_DAYS: Type.Number({ minimum: 1, default: 30 }),
+  /** Rows deleted per statement by the background pruning. */
+  RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -203,7 +214,12 @@ export interface Config {
     timeoutMs: number;
     concurrency: number;
     pollIntervalMs: number;
-    retentionMs: number;
+  };
+  retention: {
+    /** 0: for ever. */
+    auditMs: number;
+    webhookEventsMs: number;
+    batchSize: number;
   };
 }
 
@@ -410,7 +426,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
       concurrency: env.WEBHOOK_CONCURRENCY,
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
-      retentionMs: env.WEBHOOK_RETENTION_HOURS * 3_600_000,
+    },
+    retention: {
+      auditMs: env.AUDIT_RETENTION_DAYS * 86_400_000,
+      webhookEventsMs:
+        env.WEBHOOK_RETENTION_HOURS !== undefined
+          ? env.WEBHOOK_RETENTION_HOURS * 3_600_000
+          : env.WEBHOOK_EVENT_RETENTION_DAYS * 86_400_000,
+      batchSize: env.RETENTION_BATCH_SIZE,
     },
   });
 }

@@ -21,6 +21,10 @@ import { createPlatformKeysService } from './features/identities/platform-keys.s
 import { SELF_SERVICE_FAILURES, SELF_SERVICE_WINDOW_MS } from './features/link-requests/link-requests.js';
 import { createLinkRequestsService } from './features/link-requests/link-requests.service.js';
 import { createMergesService } from './features/merges/merges.service.js';
+import { createEraseService } from './features/privacy/erase.service.js';
+import { createPersonExportService } from './features/privacy/person-export.service.js';
+import { createRetentionService } from './features/privacy/retention.service.js';
+import { createSuppressionsService } from './features/privacy/suppressions.service.js';
 import { createClaimThrottle } from './features/throttle/claim-throttle.js';
 import type { CounterStore } from './features/throttle/counter-store.js';
 import { createLinkThrottle } from './features/throttle/link-throttle.js';
@@ -52,6 +56,8 @@ export interface ServiceOptions {
   listenForChanges?: boolean;
   /** Run the webhook delivery loop (the server does, unless WEBHOOK_DELIVERY_ENABLED=false; the CLI does not). */
   deliverWebhooks?: boolean;
+  /** Delete what is past its retention in the background (the server does; the CLI does not). */
+  pruneInBackground?: boolean;
   /** How webhook hosts are resolved (DNS by default; tests pass their own). */
   resolveHost?: Resolver;
 }
@@ -102,7 +108,6 @@ export async function createServices(config: Config, options: ServiceOptions) {
       resolve: resolveHost,
       concurrency: config.webhooks.concurrency,
       pollIntervalMs: config.webhooks.pollIntervalMs,
-      retentionMs: config.webhooks.retentionMs,
     },
   });
   // Messages to people on their chats (decisions on their link requests), from their own outbox.
@@ -116,7 +121,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       slack: { botToken: config.slack.botToken, apiBase: config.slack.apiBase },
       discord: { botToken: config.discord.botToken, apiBase: config.discord.apiBase },
     },
-    options: { pollIntervalMs: config.webhooks.pollIntervalMs, retentionMs: config.webhooks.retentionMs },
+    options: { pollIntervalMs: config.webhooks.pollIntervalMs, retentionMs: config.retention.webhookEventsMs },
   });
   const uow = createUnitOfWork({
     db: db.kysely,
@@ -193,6 +198,13 @@ export async function createServices(config: Config, options: ServiceOptions) {
     : undefined;
 
   const secret = await resolveClaimSecret(db.kysely, config.claimCodeSecret, random);
+  const suppressions = createSuppressionsService({ db: db.kysely, clock, uow, secret, rules: identityRules });
+  const retention = createRetentionService({
+    db: db.kysely,
+    clock,
+    options: config.retention,
+    onError: (error) => log.warn({ err: error }, 'could not prune what is past its retention'),
+  });
   const apiKeys = createApiKeysService({
     db: db.kysely,
     uow,
@@ -234,6 +246,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
     dispatcher.start();
     chatNotices.start();
   }
+  if (options.pruneInBackground) retention.start();
 
   return {
     db,
@@ -245,13 +258,14 @@ export async function createServices(config: Config, options: ServiceOptions) {
     counters,
     lookupCache,
     clock,
-    customers: createCustomersService({ db: db.kysely, uow, clock }),
+    customers: createCustomersService({ db: db.kysely, uow, clock, suppressions }),
     identities: createIdentitiesService({
       db: db.kysely,
       uow,
       clock,
       cache: lookupCache,
       rules: identityRules,
+      suppressions,
       syncExternalChanges,
       readQuery: db.readQuery,
       namedQuery: db.namedQuery,
@@ -295,7 +309,26 @@ export async function createServices(config: Config, options: ServiceOptions) {
       uow,
       clock,
       maxIdentitiesPerCustomer: config.maxIdentitiesPerCustomer,
+      suppressions,
     }),
+    /** Values of erased people kept from coming back (keyed hashes). */
+    suppressions,
+    /** An erased person, and an access request's answer. */
+    erasure: createEraseService({
+      db: db.kysely,
+      uow,
+      clock,
+      suppressions,
+      afterErase: db.truncateWal
+        ? async () => {
+            if (!(await db.truncateWal?.()))
+              log.warn({}, 'after an erasure, the WAL could not be truncated yet: readers kept it busy');
+          }
+        : undefined,
+    }),
+    personExport: createPersonExportService({ db: db.kysely, clock }),
+    /** Background deletion of what is past its retention (AUDIT_RETENTION_DAYS, …). */
+    retention,
     platformKeys: createPlatformKeysService({ uow, clock }),
     apiKeys,
     audit: createAuditService({ db: db.kysely }),
@@ -329,6 +362,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       await mapDbError(() => sql`select 1`.execute(db.kysely));
     },
     async close() {
+      await retention.stop();
       await dispatcher.stop();
       await chatNotices.stop();
       await listener?.close();

@@ -52,6 +52,7 @@ export async function importFile(
     db: services.db.kysely,
     // The services' own unit of work: its outbox writes the import's webhook events.
     uow: services.uow,
+    suppressions: services.suppressions,
   });
   try {
     const summary = await importer.importPrepared(

@@ -7,6 +7,7 @@ import { withServices } from './context.js';
 import { registerDataCommands } from './data.js';
 import { registerDiscordCliCommands } from './discord.js';
 import { registerKeyCommands } from './keys.js';
+import { registerPrivacyCommands } from './privacy.js';
 
 const program = new Command('identity-service')
   .description(
@@ -27,6 +28,7 @@ registerKeyCommands(program);
 registerDataCommands(program);
 registerDiscordCliCommands(program);
 registerBackupCommand(program);
+registerPrivacyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {

@@ -52,6 +52,12 @@ export interface Db {
    * connection parses and plans it once, then only binds and executes it.
    */
   namedQuery: (<R>(name: string, sql: string, parameters: readonly unknown[]) => Promise<R[]>) | undefined;
+  /**
+   * SQLite files only: copies the WAL into the database file and truncates it to nothing, so that
+   * the old versions of pages it held (an erased person's, say) leave the disk. Waits briefly
+   * for readers that still use the WAL; true when the WAL was truncated.
+   */
+  truncateWal: (() => Promise<boolean>) | undefined;
   destroy(): Promise<void>;
 }
 
@@ -81,6 +87,9 @@ const LONG_LOCK_WAIT_MS = 5_000;
 const SERVING_READ_WAIT_MS = 50;
 
 const ignoreError = () => undefined;
+/** How often, and how far apart, a WAL truncation is tried while readers still use the WAL. */
+const WAL_TRUNCATE_ATTEMPTS = 50;
+const WAL_TRUNCATE_PAUSE_MS = 20;
 
 /** Distinct SQL texts whose prepared statements are kept (a multi-row INSERT of n rows is one text per n). */
 const STATEMENTS_KEPT = 256;
@@ -186,6 +195,17 @@ function openReader(path: string) {
   };
 }
 
+/** One TRUNCATE checkpoint; false when another connection's lock or read kept it from finishing. */
+function checkpointed(sqlite: SQLite.Database): boolean {
+  try {
+    const [result] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return result?.busy === 0;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  }
+}
+
 /** The one place where SQLite and PostgreSQL differ in how they are opened. */
 export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Db {
   if (target.kind === 'sqlite') {
@@ -195,6 +215,10 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${LONG_LOCK_WAIT_MS}`);
+    // Deleted content is overwritten with zeros, so that an erased person's values do not linger
+    // in free pages and free space within pages (docs/privacy.md). Inserts free nothing, so the
+    // import pays nothing for it (measured: see docs/privacy.md).
+    sqlite.pragma('secure_delete = ON');
     // Prepared once: it is read before every cached answer (the lookup's hot path).
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
     const kysely = new Kysely<Database>({ dialect: new SqliteDialectKeepingErrors(sqlite) });
@@ -212,6 +236,16 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
         reader?.shortenLockWait();
       },
       namedQuery: undefined,
+      truncateWal:
+        target.path === ':memory:'
+          ? undefined
+          : async () => {
+              for (let attempt = 0; attempt < WAL_TRUNCATE_ATTEMPTS; attempt++) {
+                if (checkpointed(sqlite)) return true;
+                await new Promise((resolve) => setTimeout(resolve, WAL_TRUNCATE_PAUSE_MS));
+              }
+              return false;
+            },
       destroy: async () => {
         reader?.close();
         await kysely.destroy();
@@ -234,6 +268,7 @@ export function createDb(target: DatabaseTarget, options: CreateDbOptions = {}):
     readQuery: undefined,
     // PostgreSQL locks rows, not the database: nothing to shorten.
     shortenLockWaits: () => undefined,
+    truncateWal: undefined,
     namedQuery: async <R>(name: string, sql: string, parameters: readonly unknown[]) =>
       (await lookupPool.query({ name, text: sql, values: [...parameters] })).rows as R[],
     destroy: async () => {

@@ -7,9 +7,11 @@ import type { CustomerTable } from '../features/customers/customers.table.js';
 import type { IdentityKeyTable, IdentityTable } from '../features/identities/identities.table.js';
 import type { ChatNoticeTable, LinkRequestTable } from '../features/link-requests/link-requests.table.js';
 import type { MergeTable } from '../features/merges/merges.table.js';
+import type { SuppressionTable } from '../features/privacy/suppressions.table.js';
 import type {
   WebhookAttemptTable,
   WebhookDeliveryTable,
+  WebhookEventSubjectTable,
   WebhookEventTable,
   WebhookSubscriptionTable,
 } from '../features/webhooks/webhooks.table.js';
@@ -35,6 +37,8 @@ export interface Database {
   webhook_attempts: WebhookAttemptTable;
   link_requests: LinkRequestTable;
   chat_notices: ChatNoticeTable;
+  webhook_event_subjects: WebhookEventSubjectTable;
+  suppressions: SuppressionTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

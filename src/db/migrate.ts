@@ -6,6 +6,7 @@ import * as processedChatUpdates from './migrations/2026-12-04-001-processed-cha
 import * as identitiesThatChange from './migrations/2026-12-04-002-identities-that-change.js';
 import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
 import * as linkRequests from './migrations/2026-12-07-001-link-requests.js';
+import * as privacy from './migrations/2026-12-07-002-privacy.js';
 import * as searchNames from './migrations/2026-12-07-003-search-names.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-002-identities-that-change': identitiesThatChange,
   '2026-12-04-003-webhooks': webhooks,
   '2026-12-07-001-link-requests': linkRequests,
+  '2026-12-07-002-privacy': privacy,
   '2026-12-07-003-search-names': searchNames,
 };
 

@@ -122,6 +122,22 @@ describe.each(DIALECTS)('the TypeScript client against a running server on $name
     expect(await runtime.lookupIdentity({ channel: 'whatsapp', external_id: 'US.13491208655302741918' })).toBeNull();
   });
 
+  it('exports a person, erases them with suppression, lists and lifts suppressions', async () => {
+    const person = await admin.createCustomer({ email: 'forget.me@acme.com', name: 'Forget Me' });
+    const identity = await admin.createIdentity(person.id, { channel: 'telegram', external_id: '5550001' });
+    const exported = await admin.exportCustomer(person.id);
+    expect(exported.customer).toEqual(person);
+    expect(exported.identities.map((i) => i.id)).toEqual([identity.id]);
+    const erased = await admin.eraseCustomer(person.id, { suppress: true, reason: 'ticket 7' });
+    expect(erased).toMatchObject({ customer_id: person.id, identity_ids: [identity.id], suppressed: 2 });
+    await expect(admin.getCustomer(person.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(admin.createCustomer({ email: 'forget.me@acme.com' })).rejects.toBeInstanceOf(ConflictError);
+    expect((await admin.listSuppressions()).map((s) => s.kind).sort()).toEqual(['email', 'external_id']);
+    await admin.liftSuppression({ email: 'Forget.Me@acme.com' });
+    await expect(admin.liftSuppression({ email: 'forget.me@acme.com' })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await admin.createCustomer({ email: 'forget.me@acme.com' })).email).toBe('forget.me@acme.com');
+  });
+
   it('raises typed errors carrying the status and the detail', async () => {
     const customer = await admin.createCustomer({ email: 'errors@acme.com' });
     const conflict = await admin.createCustomer({ email: 'ERRORS@acme.com' }).catch((e: unknown) => e);

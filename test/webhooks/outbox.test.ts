@@ -111,6 +111,7 @@ describe.each(DIALECTS)('the outbox ($name)', (dialect) => {
 
     clock.advance(2 * 3600);
     await t.services.dispatcher.drain();
+    await t.services.retention.runOnce();
     const list = async (id: string) =>
       (await t.app.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries`, headers: admin })).json<unknown[]>();
     // The delivered one is gone with its attempts; the failing subscription's delivery waits on.

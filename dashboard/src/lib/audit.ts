@@ -7,6 +7,7 @@ export const ACTIONS: Record<string, string> = {
   'customer.deleted': 'Customer deleted',
   'customer.merged': 'Customers merged',
   'customer.unmerged': 'Merge undone',
+  'customer.erased': 'Customer erased',
   'customers.imported': 'Customers imported',
   'identity.created': 'Identity linked',
   'identity.updated': 'Identity updated',

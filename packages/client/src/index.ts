@@ -18,9 +18,11 @@ import type {
   ClaimCode,
   ClaimInput,
   Customer,
+  CustomerExport,
   CustomerInput,
   CustomerPatch,
   CustomerQuery,
+  Erasure,
   Identity,
   IdentityInput,
   IdentityKey,
@@ -39,6 +41,8 @@ import type {
   MoveInput,
   Page,
   ServiceInfo,
+  SuppressedValue,
+  Suppression,
   UndoResult,
 } from './types.js';
 import type {
@@ -293,6 +297,16 @@ export function createIdentityClient(options: IdentityClientOptions) {
         'POST',
         `${webhookPath(webhookId)}/deliveries/${segment(eventId)}/retry`,
       ),
+
+    /** Everything held about the person, as one document (an access request's answer). */
+    exportCustomer: (customerId: string) => request<CustomerExport>('GET', `${customerPath(customerId)}/export`),
+    /** Forgets the person for good; with `suppress`, their email and accounts cannot come back until lifted. */
+    eraseCustomer: (customerId: string, options: { suppress?: boolean; reason?: string } = {}) =>
+      request<Erasure>('POST', `${customerPath(customerId)}/erase`, { body: { suppress: false, ...options } }),
+    /** Values of erased people kept from coming back (never the values themselves). */
+    listSuppressions: () => request<Suppression[]>('GET', '/suppressions'),
+    /** Lets one value come back: an email, or a channel and an external id. */
+    liftSuppression: (value: SuppressedValue) => request<void>('POST', '/suppressions/lift', { body: value }),
   };
 }
 

@@ -168,6 +168,44 @@ export interface UndoResult {
   moved_back_identity_ids: string[];
 }
 
+/** Everything held about one person (`GET /v1/customers/{id}/export`). */
+export interface CustomerExport {
+  exported_at: string;
+  customer: Customer;
+  identities: Identity[];
+  link_requests: unknown[];
+  merges: (Merge & { source_customer: Customer; moved_identity_ids: string[] })[];
+  /** Audit entries about the customer, the customers merged into it, or its identities. */
+  audit: Record<string, unknown>[];
+  webhook_events: {
+    id: string;
+    type: string;
+    created_at: string;
+    /** The body as sent. */
+    body: unknown;
+    deliveries: { subscription_id: string; status: string; attempts: number; created_at: string; updated_at: string }[];
+  }[];
+}
+
+export interface Erasure {
+  customer_id: string;
+  erased_at: string;
+  identity_ids: string[];
+  /** How many values (emails, accounts) were suppressed. */
+  suppressed: number;
+}
+
+export interface Suppression {
+  id: string;
+  kind: 'email' | 'external_id';
+  /** The channel of an external id; null for an email. */
+  channel: string | null;
+  created_at: string;
+}
+
+/** A value to lift: as typed, normalized by the service. */
+export type SuppressedValue = { email: string } | { channel: string; external_id: string };
+
 /** Who has a channel identity already (in a 409 because of it). */
 export interface ConflictWith {
   customer_id: string;

@@ -7,6 +7,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'customer.deleted',
   'customer.merged',
   'customer.unmerged',
+  'customer.erased',
   'identity.linked',
   'identity.updated',
   'identity.verified',
@@ -47,6 +48,8 @@ export interface WebhookEventData {
     target_customer_id: string;
     moved_back_identity_ids: string[];
   };
+  /** Ids only: the person's data is gone; forget what you hold about these ids. */
+  'customer.erased': { customer_id: string; identity_ids: string[]; erased_at: string };
   'identity.linked': { identity: Identity };
   'identity.updated': { identity: Identity };
   'identity.verified': { identity: Identity };

@@ -19,7 +19,7 @@ export interface AuditEvent {
   source?: string;
 }
 
-const toAuditEvent = (row: AuditEventRow): AuditEvent => {
+export const toAuditEvent = (row: AuditEventRow): AuditEvent => {
   const changes = JSON.parse(row.changes) as { before: unknown; after: unknown; source?: string };
   return {
     id: row.id,

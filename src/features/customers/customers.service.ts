@@ -7,6 +7,7 @@ import { conflict, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { keysOfCustomer, listIdentityRowsOfCustomer } from '../identities/identities.repository.js';
+import type { SuppressionGuard } from '../privacy/suppression.js';
 import { decodeCursor, toPage } from '../shared/cursor.js';
 import { type Customer, normalizeEmail, toCustomer } from './customers.js';
 import {
@@ -43,7 +44,13 @@ const customerNotFound = () => notFound('Customer');
 
 export type CustomersService = ReturnType<typeof createCustomersService>;
 
-export function createCustomersService(deps: { db: Kysely<Database>; uow: UnitOfWork; clock: Clock }) {
+export function createCustomersService(deps: {
+  db: Kysely<Database>;
+  uow: UnitOfWork;
+  clock: Clock;
+  /** Refuses the email of an erased, suppressed person. */
+  suppressions?: SuppressionGuard | undefined;
+}) {
   const { db, uow, clock } = deps;
 
   async function get(id: string): Promise<Customer> {
@@ -60,10 +67,12 @@ export function createCustomersService(deps: { db: Kysely<Database>; uow: UnitOf
       return mapDbError(
         () =>
           uow(actor, async (trx, fx) => {
+            const email = normalizeEmail(input.email);
+            await deps.suppressions?.assertNotSuppressed(trx, { email });
             const customer = toCustomer(
               await insertCustomer(trx, {
                 id: randomUUID(),
-                email: normalizeEmail(input.email),
+                email,
                 name: input.name ?? null,
                 metadata: JSON.stringify(input.metadata ?? {}),
                 created_at: now,
@@ -102,6 +111,8 @@ export function createCustomersService(deps: { db: Kysely<Database>; uow: UnitOf
             if (patch.metadata !== undefined) update.metadata = JSON.stringify(patch.metadata);
             const changed = Object.entries(update).some(([k, v]) => row[k as keyof typeof row] !== v);
             if (!changed) return toCustomer(row);
+            if (update.email !== undefined && update.email !== row.email)
+              await deps.suppressions?.assertNotSuppressed(trx, { email: update.email });
             update.updated_at = isoNow(clock);
             const after = toCustomer(await updateCustomer(trx, id, update));
             if (after.email !== row.email) {

@@ -10,6 +10,8 @@ import type { CustomerRow } from '../customers/customers.table.js';
 import { toIdentity } from '../identities/identities.js';
 import type { IdentityRow } from '../identities/identities.table.js';
 import { liveMergeTargetsOf } from '../merges/merges.repository.js';
+import { type SuppressibleValue, suppressedDetail } from '../privacy/suppression.js';
+import type { SuppressionsService } from '../privacy/suppressions.service.js';
 import {
   existingEmails,
   existingIds,
@@ -91,8 +93,23 @@ export type ImportService = ReturnType<typeof createImportService>;
  * the rest goes in; if a concurrent writer still wins a race, that batch is retried a line at a
  * time, so one conflict never costs the rest of its batch.
  */
-export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWork }) {
+export function createImportService(deps: {
+  db: Kysely<Database>;
+  uow: UnitOfWork;
+  /** Lines holding an erased, suppressed person's email or account are reported, not written. */
+  suppressions?: Pick<SuppressionsService, 'suppressedGroups'> | undefined;
+}) {
   const { db, uow } = deps;
+
+  /** The batch without its lines that would bring back an erased, suppressed person. */
+  async function withoutSuppressed(batch: Item[], bad: (line: number, lastLine: number, message: string) => void) {
+    if (!deps.suppressions) return batch;
+    const { suppressions } = deps;
+    const blocked = await mapDbError(() => suppressions.suppressedGroups(db, batch, valuesOfItem));
+    if (blocked.size === 0) return batch;
+    for (const [item, value] of blocked) bad(item.line, item.lastLine, suppressedDetail(value));
+    return batch.filter((item) => !blocked.has(item));
+  }
 
   /** Lines of this batch that clash with the database or with an earlier line of the batch. */
   async function findConflicts(items: Item[]): Promise<Map<Item, string>> {
@@ -214,8 +231,9 @@ export function createImportService(deps: { db: Kysely<Database>; uow: UnitOfWor
     const yieldMs = options.yieldMs ?? (isPostgres(db) ? 0 : SQLITE_YIELD_MS);
     const pauseEveryMs = options.pauseEveryMs ?? SQLITE_PAUSE_EVERY_MS;
     let writingSince = performance.now();
-    const flush = async (batch: Item[]) => {
-      await write(batch);
+    const flush = async (lines: Item[]) => {
+      const batch = await withoutSuppressed(lines, bad);
+      if (batch.length > 0) await write(batch);
       options.onProgress?.(counts);
       if (yieldMs > 0 && performance.now() - writingSince >= pauseEveryMs) {
         await sleep(yieldMs);
@@ -344,6 +362,12 @@ class MergedAwayIds extends Error {
  */
 const mergedAwayMessage = (id: string, into: string) =>
   `customer ${id} was merged into ${into}; undo that merge to bring it back (POST /v1/merges/{merge_id}/undo)`;
+
+const valuesOfItem = (item: Item): SuppressibleValue[] => [
+  { email: item.customer.email },
+  ...item.identities.map((identity) => ({ channel: identity.channel, external_id: identity.external_id })),
+  ...item.aliases.map((alias) => ({ channel: alias.channel, external_id: alias.external_id })),
+];
 
 function isConflict(error: unknown): boolean {
   const kind = classifyDbError(error);

@@ -9,6 +9,7 @@ import type { Effects, UnitOfWork } from '../changes/unit-of-work.js';
 import { CLAIMED_ROLE } from '../claims/claims.js';
 import { voidClaimCode } from '../claims/claims.repository.js';
 import { findCustomerById, lockCustomerById } from '../customers/customers.repository.js';
+import type { SuppressionGuard } from '../privacy/suppression.js';
 import {
   DEFAULT_MAX_IDENTITIES_PER_CUSTOMER,
   type Identity,
@@ -146,6 +147,8 @@ export function createIdentitiesService(deps: {
   namedQuery?: LookupReaders['namedQuery'];
   /** Drops the caches when another process changed the database (SQLite); see services.ts. */
   syncExternalChanges?: (() => void) | undefined;
+  /** Refuses the accounts of an erased, suppressed person. */
+  suppressions?: SuppressionGuard | undefined;
 }) {
   const { db, uow, clock, cache } = deps;
   const maxIdentities = deps.rules?.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
@@ -236,6 +239,7 @@ export function createIdentitiesService(deps: {
         () =>
           linking(db, scope, () =>
             uow(actor, async (trx, fx) => {
+              await deps.suppressions?.assertNotSuppressed(trx, key);
               await assertIdentityRoom(trx, maxIdentities, customerId, 1);
               const identity = toIdentity(
                 await insertIdentity(trx, {
@@ -337,6 +341,7 @@ export function createIdentitiesService(deps: {
           uow(actor, async (trx, fx) => {
             const row = await lockIdentityOfCustomer(trx, customerId, identityId);
             if (!row) throw identityNotFound();
+            await deps.suppressions?.assertNotSuppressed(trx, { channel: key.channel, external_id: key.external_id });
             const before = await identityWithAliases(trx, row);
             await insertAlias(trx, { ...key, identity_id: identityId, created_at: isoNow(clock) });
             const updated = await updateIdentity(trx, identityId, { updated_at: isoNow(clock) });

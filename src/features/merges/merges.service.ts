@@ -25,6 +25,7 @@ import {
   refuseBeyondIdentityLimit,
   withAliases,
 } from '../identities/identities.service.js';
+import type { SuppressionGuard } from '../privacy/suppression.js';
 import { METADATA_MAX_BYTES } from '../shared/fields.js';
 import { jsonBytes } from '../validation/json-limits.js';
 import {
@@ -61,6 +62,8 @@ export function createMergesService(deps: {
   clock: Clock;
   /** MAX_IDENTITIES_PER_CUSTOMER. */
   maxIdentitiesPerCustomer?: number | undefined;
+  /** Undoing a merge brings a customer back: not with an erased person's suppressed email. */
+  suppressions?: SuppressionGuard | undefined;
 }) {
   const { db, uow, clock } = deps;
   const maxIdentities = deps.maxIdentitiesPerCustomer ?? DEFAULT_MAX_IDENTITIES_PER_CUSTOMER;
@@ -198,6 +201,7 @@ export function createMergesService(deps: {
               .where('email', '=', source.email)
               .executeTakeFirst();
             if (taken) throw emailTaken();
+            await deps.suppressions?.assertNotSuppressed(trx, { email: source.email });
             const restored = toCustomer(await insertCustomer(trx, source));
             const now = isoNow(clock);
             const movedBack = target

@@ -4,28 +4,16 @@ import type { Database } from '../../db/database.js';
 import type { Clock } from '../../internal/clock.js';
 import { isSuccess, type SendOptions, type SendResult, sendWebhook } from './sender.js';
 import { retryDelaySeconds } from './webhooks.js';
-import {
-  claimDelivery,
-  type DueDelivery,
-  findDueHeads,
-  insertAttempt,
-  pruneBefore,
-  settleDelivery,
-} from './webhooks.repository.js';
+import { claimDelivery, type DueDelivery, findDueHeads, insertAttempt, settleDelivery } from './webhooks.repository.js';
 
 export interface DispatcherOptions extends SendOptions {
   /** Deliveries in flight at once, each to a different subscription. */
   concurrency: number;
   /** How often the outbox is read when nothing woke the loop (other replicas' events, retries). */
   pollIntervalMs: number;
-  /** Finished deliveries, their attempts and events are deleted this long after (ms). */
-  retentionMs: number;
 }
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
-
-/** How often old deliveries are pruned (ms). */
-const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * The delivery loop. Each subscription's oldest pending delivery (its head) is the only one that
@@ -52,7 +40,6 @@ export function createDispatcher(deps: {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
-  let lastPrune = Number.NEGATIVE_INFINITY;
 
   async function attempt(head: DueDelivery, attemptNumber: number) {
     const started = clock.now();
@@ -126,13 +113,6 @@ export function createDispatcher(deps: {
     return started;
   }
 
-  async function prune() {
-    const now = clock.now().getTime();
-    if (now - lastPrune < PRUNE_EVERY_MS) return;
-    lastPrune = now;
-    await pruneBefore(db, new Date(now - options.retentionMs).toISOString());
-  }
-
   /** One look at the outbox (never two at once; a request meanwhile makes it look again). */
   function pump(): Promise<void> {
     if (pumping) {
@@ -145,7 +125,6 @@ export function createDispatcher(deps: {
           again = false;
           await claimAndStart();
         } while (again);
-        await prune();
       } catch (error) {
         deps.log.warn({ err: error }, 'webhook delivery loop could not read the outbox');
       } finally {

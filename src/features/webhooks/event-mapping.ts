@@ -34,6 +34,7 @@ export const TYPES_OF_ACTION: Readonly<Record<string, readonly EventType[]>> = {
   'link_request.created': ['link_request.created'],
   'link_request.approved': ['identity.verified', 'link_request.approved'],
   'link_request.rejected': ['link_request.rejected'],
+  'customer.erased': ['customer.erased'],
 };
 
 const asResource = (value: unknown): Resource =>
@@ -138,6 +139,18 @@ export function eventsOfAudit(entry: AuditEntry): OutgoingEvent[] {
           },
         },
       ];
+    case 'customer.erased':
+      // Ids only: the person is gone, and receivers learn which of their records to forget.
+      return [
+        {
+          type: 'customer.erased',
+          data: {
+            customer_id: entry.customerId ?? null,
+            identity_ids: after.identity_ids ?? [],
+            erased_at: after.erased_at ?? null,
+          },
+        },
+      ];
     case 'customers.imported': {
       // One customer.created per customer and one identity.linked per identity, as if each had
       // been created through the API (see the outbox's notes on why not one batch event). The
@@ -157,4 +170,28 @@ export function eventsOfAudit(entry: AuditEntry): OutgoingEvent[] {
     default:
       return [];
   }
+}
+
+const stringsOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+/**
+ * The customer and identity ids an event's data names: what an export or an erasure looks the
+ * event up by (webhook_event_subjects).
+ */
+export function subjectsOfEvent(data: Record<string, unknown>): string[] {
+  const ids = new Set<string>();
+  const add = (value: unknown) => {
+    if (typeof value === 'string' && value.length > 0) ids.add(value);
+  };
+  add(idOf(data.customer));
+  add(idOf(data.identity));
+  add(asResource(data.identity).customer_id);
+  add(idOf(data.source_customer));
+  for (const key of ['customer_id', 'from_customer_id', 'to_customer_id', 'source_customer_id', 'target_customer_id'])
+    add(data[key]);
+  for (const key of ['identity_ids', 'moved_identity_ids', 'moved_back_identity_ids']) {
+    for (const id of stringsOf(data[key])) add(id);
+  }
+  return [...ids];
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../../db/database.js';
 import type { AuditEntry } from '../changes/changes.js';
-import { eventsOfAudit, TYPES_OF_ACTION } from './event-mapping.js';
-import { enabledEventLists, fanOutEvent, insertEvent } from './webhooks.repository.js';
+import { eventsOfAudit, subjectsOfEvent, TYPES_OF_ACTION } from './event-mapping.js';
+import { enabledEventLists, fanOutEvent, insertEvent, insertEventSubjects } from './webhooks.repository.js';
 
 /** How long the list of wanted event types is trusted without a word from a change (ms). */
 const INTEREST_TTL_MS = 1_000;
@@ -52,6 +52,7 @@ export class Outbox {
       const id = randomUUID();
       const payload = JSON.stringify({ id, type: event.type, created_at: now, data: event.data });
       await insertEvent(db, { id, type: event.type, created_at: now, payload });
+      await insertEventSubjects(db, id, subjectsOfEvent(event.data));
       await fanOutEvent(db, { id, type: event.type }, now);
       written++;
     }

@@ -44,6 +44,15 @@ export async function insertEvent(db: Executor, event: WebhookEventTable) {
   await db.insertInto('webhook_events').values(event).execute();
 }
 
+/** The customers and identities an event is about (how an export or an erasure finds it). */
+export async function insertEventSubjects(db: Executor, eventId: string, subjectIds: readonly string[]) {
+  if (subjectIds.length === 0) return;
+  await db
+    .insertInto('webhook_event_subjects')
+    .values(subjectIds.map((subject_id) => ({ event_id: eventId, subject_id })))
+    .execute();
+}
+
 /**
  * One pending delivery per enabled subscription that wants the event, chosen by the database in
  * the same statement: exact at the moment of the change, whatever any cache believed.
@@ -248,25 +257,4 @@ export async function outboxStats(db: Executor): Promise<{ depth: number; oldest
     .where('d.status', '=', 'pending')
     .executeTakeFirstOrThrow();
   return { depth: Number(row.depth), oldest: (row.oldest as string | null) ?? null };
-}
-
-/** Drops finished deliveries, attempts and events older than `before`; pending deliveries stay. */
-export async function pruneBefore(db: Executor, before: string) {
-  await db.deleteFrom('webhook_attempts').where('at', '<', before).execute();
-  await db
-    .deleteFrom('webhook_deliveries')
-    .where('status', 'in', ['delivered', 'failed'])
-    .where('updated_at', '<', before)
-    .execute();
-  await db
-    .deleteFrom('webhook_events')
-    .where('created_at', '<', before)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb.selectFrom('webhook_deliveries as d').select('d.seq').whereRef('d.event_id', '=', 'webhook_events.id'),
-        ),
-      ),
-    )
-    .execute();
 }

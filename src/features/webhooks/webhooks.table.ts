@@ -23,6 +23,13 @@ export interface WebhookEventTable {
   payload: string;
 }
 
+/** Which customers and identities an event is about: how a person's events are found by index. */
+export interface WebhookEventSubjectTable {
+  event_id: string;
+  /** A customer id or an identity id. */
+  subject_id: string;
+}
+
 export interface WebhookDeliveryTable {
   /** Orders a subscription's deliveries as their events were written (PostgreSQL: bigint, read as a string). */
   seq: Generated<number | string>;

@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'customer.deleted',
   'customer.merged',
   'customer.unmerged',
+  'customer.erased',
   'identity.linked',
   'identity.updated',
   'identity.verified',

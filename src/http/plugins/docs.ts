@@ -32,6 +32,10 @@ async function docsPlugin(app: FastifyInstance) {
         },
         { name: 'API keys' },
         { name: 'Audit' },
+        {
+          name: 'Privacy',
+          description: 'Answering access and erasure requests; values of erased people kept from coming back',
+        },
         { name: 'Channels', description: 'Chat webhooks: present only for the channels that are configured' },
         { name: 'Health' },
       ],

@@ -127,6 +127,25 @@ async function metricsPlugin(app: FastifyInstance) {
       }
     },
   });
+  new Counter({
+    name: 'retention_pruned_rows_total',
+    help: 'Rows deleted by this process because they were past their retention, by kind: audit_events, webhook_events, webhook_deliveries, webhook_attempts, link_requests',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, count] of Object.entries(services.retention.pruned)) this.inc({ kind }, count);
+    },
+  });
+  new Counter({
+    name: 'retention_batches_total',
+    help: 'Delete statements (batches of at most RETENTION_BATCH_SIZE rows) run by this process to prune old rows',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(services.retention.counts.batches);
+    },
+  });
   // Depth and age are the database's (every replica reports the same), read once per scrape.
   let outbox: Promise<{ depth: number; oldest: string | null }> | undefined;
   const readOutbox = () => {
