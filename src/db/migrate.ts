@@ -41,6 +41,11 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
 }
 
 function lostMigrationRace(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return classifyDbError(error) === 'unique' || code === 'SQLITE_BUSY';
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (classifyDbError(error) === 'unique' || code === 'SQLITE_BUSY') return true;
+  // A migration checks before it adds a column or a table, but another process may add it between
+  // the check and the statement: the next pass finds it there and goes on.
+  return (
+    code === 'SQLITE_ERROR' && typeof message === 'string' && /^duplicate column name|already exists$/.test(message)
+  );
 }
