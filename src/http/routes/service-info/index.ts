@@ -6,7 +6,7 @@ import type { App } from '../../types.js';
 
 export const ServiceInfoSchema = Type.Object(
   {
-    version: Type.String({ description: "The service's version (package.json)", examples: ['0.2.0'] }),
+    version: Type.String({ description: "The service's version (package.json)", examples: ['0.3.0'] }),
     claim_code_ttl_seconds: Type.Integer(),
     telegram_bot_username: Nullable(Type.String()),
     channels: Type.Object({
