@@ -69,7 +69,9 @@ export function EraseCustomerDialog({
               The customer,{' '}
               {identityCount === 0
                 ? 'its claim codes'
-                : `its ${plural(identityCount, 'linked identity', 'linked identities')} with their aliases and claim codes`}{' '}
+                : identityCount === 1
+                  ? 'its linked identity (with its aliases and claim code)'
+                  : `its ${identityCount} linked identities (with their aliases and claim codes)`}{' '}
               and the link requests of its accounts are deleted.
             </li>
             <li>
@@ -99,7 +101,11 @@ export function EraseCustomerDialog({
           required
           maxLength={320}
           inputMode="email"
-          hint={<code>{customer.email}</code>}
+          hint={
+            <>
+              It is <code>{customer.email}</code>.
+            </>
+          }
           autofocus
         />
 

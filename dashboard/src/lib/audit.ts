@@ -70,6 +70,12 @@ const show = (value: Json | undefined): Piece =>
 /** A value as plain text (an email, a channel), or the mark. */
 const text = (value: Json | undefined): Piece => (value === ERASED ? ERASED_PIECE : String(value ?? '?'));
 
+/** A chat account; once erased, one mark for the pair rather than one for each half. */
+function account(subject: Record<string, Json>): Line {
+  if (subject.channel === ERASED && subject.external_id === ERASED) return ['account ', ERASED_PIECE];
+  return [text(subject.channel), ' ', text(subject.external_id)];
+}
+
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** The erasure's counts, said in words (they hold no personal data). */
@@ -115,14 +121,16 @@ export function changes(event: AuditEvent): Line[] {
   if (event.action.startsWith('link_request.')) {
     // The request's account, and what the decision made of it (its ids are in "Before and after").
     const subject = asObject(event.after ?? event.before);
-    const account: Line = [text(subject.channel), ' ', text(subject.external_id)];
     const name: Line = subject.display_name ? [' (', text(subject.display_name), ')'] : [];
     const moved = before.status !== undefined && before.status !== after.status;
-    return [[...account, ...name], ...(moved ? [['status: ', show(before.status), ' → ', show(after.status)]] : [])];
+    return [
+      [...account(subject), ...name],
+      ...(moved ? [['status: ', show(before.status), ' → ', show(after.status)]] : []),
+    ];
   }
   if (!event.before || !event.after) {
     const subject = asObject(event.after ?? event.before);
-    if (subject.channel) return [[text(subject.channel), ' ', text(subject.external_id)]];
+    if (subject.channel) return [account(subject)];
     const name = subject.email ?? subject.url ?? (subject.scope ? `${subject.name} (${subject.scope})` : null);
     return name ? [[text(name)]] : [];
   }

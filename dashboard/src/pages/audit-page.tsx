@@ -283,7 +283,7 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
                     {event.source === 'platform' ? <span class="muted small"> (platform)</span> : null}
                   </td>
                   <td data-label="Customer">
-                    {event.customer_id && isErased(event) ? (
+                    {event.customer_id && (isErased(event) || event.action === 'customer.erased') ? (
                       // Its page is a 404 now: the id is all there is to show.
                       <span title={event.customer_id}>
                         Customer {shortId(event.customer_id)}… <ErasedMark />
