@@ -11,6 +11,7 @@ import { CustomersPage } from './pages/customers-page.js';
 import { LinkRequestsPage, readLinkRequestFilters } from './pages/link-requests-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
+import { SuppressionsPage } from './pages/suppressions-page.js';
 import { WebhookPage } from './pages/webhook-page.js';
 import { WebhooksPage } from './pages/webhooks-page.js';
 
@@ -32,6 +33,7 @@ function Routes() {
   const webhook = WEBHOOK_PATH.exec(path);
   if (webhook?.[1]) return <WebhookPage key={webhook[1]} webhookId={decodeURIComponent(webhook[1])} />;
   if (path === '/audit') return <AuditPage filters={readAuditFilters(search)} />;
+  if (path === '/suppressions') return <SuppressionsPage />;
   return <NotFoundPage />;
 }
 
@@ -42,6 +44,7 @@ const SECTIONS: { href: string; label: string; matches: (path: string) => boolea
   { href: '/api-keys', label: 'API keys', matches: (path) => path === '/api-keys' },
   { href: '/webhooks', label: 'Webhooks', matches: (path) => path === '/webhooks' || path.startsWith('/webhooks/') },
   { href: '/audit', label: 'Audit trail', matches: (path) => path === '/audit' },
+  { href: '/suppressions', label: 'Suppressions', matches: (path) => path === '/suppressions' },
 ];
 
 /** The pending requests waiting for an operator, beside "Link requests"; nothing when there are none. */

@@ -5,6 +5,7 @@ import type {
   ClaimCode,
   Customer,
   Delivery,
+  Erasure,
   Identity,
   JsonObject,
   LinkRequest,
@@ -17,6 +18,8 @@ import type {
   Page,
   Scope,
   ServiceInfo,
+  SuppressedValue,
+  Suppression,
   UndoResult,
   ValidationItem,
   Webhook,
@@ -117,6 +120,14 @@ function toError(response: Response, body: unknown): ApiError {
   return new ApiError(response.status, detail, body, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
 }
 
+/** The file name the server gives a download, kept to safe characters; null when it gives none. */
+function attachmentName(response: Response): string | null {
+  const header = response.headers.get('content-disposition') ?? '';
+  const name = /filename="?([^";]+)"?/i.exec(header)?.[1];
+  const safe = name?.replace(/[^\w.-]/g, '_');
+  return safe || null;
+}
+
 /**
  * Our public API, with the operator's key in X-Api-Key (never in a URL). `onUnauthorized` runs
  * when the key stops working (revoked while signed in), so the app can ask for a new one.
@@ -165,6 +176,26 @@ export function createApi(apiKey: string, onUnauthorized: () => void = () => und
     createCustomer: (input: CustomerInput) => request<Customer>('POST', '/v1/customers', input),
     updateCustomer: (id: string, input: Partial<CustomerInput>) => request<Customer>('PATCH', customerPath(id), input),
     deleteCustomer: (id: string) => request<void>('DELETE', customerPath(id)),
+
+    /**
+     * The person's whole document as a file to save. Fetched with the key in its header, like every
+     * call: a plain link to the route could not carry it, and a key in a URL would end up in logs.
+     */
+    async exportCustomer(customerId: string): Promise<{ blob: Blob; filename: string }> {
+      const response = await send('GET', `${customerPath(customerId)}/export`);
+      if (!response.ok) {
+        const body = await readBody(response);
+        if (response.status === 401) onUnauthorized();
+        throw toError(response, body);
+      }
+      return { blob: await response.blob(), filename: attachmentName(response) ?? `customer-${customerId}.json` };
+    },
+    /** Forgets the person for good (CONTRACT.md, "Forgetting a person"). */
+    eraseCustomer: (customerId: string, input: { suppress: boolean; reason?: string }) =>
+      request<Erasure>('POST', `${customerPath(customerId)}/erase`, input),
+    listSuppressions: () => request<Suppression[]>('GET', '/v1/suppressions'),
+    /** The value itself, as the person gives it: the list holds only hashes. */
+    liftSuppression: (value: SuppressedValue) => request<void>('POST', '/v1/suppressions/lift', value),
 
     listIdentities: (customerId: string) => request<Identity[]>('GET', `${customerPath(customerId)}/identities`),
     createIdentity: (customerId: string, input: IdentityInput) =>

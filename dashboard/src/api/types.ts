@@ -2,6 +2,7 @@
 export type {
   ClaimCode,
   Customer,
+  Erasure,
   Identity,
   Json,
   LinkRequest,
@@ -13,6 +14,8 @@ export type {
   Metadata as JsonObject,
   Page,
   ServiceInfo,
+  SuppressedValue,
+  Suppression,
   UndoResult,
   ValidationIssue as ValidationItem,
   VerifiedVia,

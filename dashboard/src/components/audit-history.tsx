@@ -4,7 +4,7 @@ import type { AuditEvent, Merge } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
 import { actionLabel, asObject, changes } from '../lib/audit.js';
 import { formatTime } from '../lib/format.js';
-import { prettyJson } from '../lib/json.js';
+import { ChangeLines, JsonBlock } from './erased.js';
 import { EmptyState, ErrorNotice, Loading } from './status.js';
 
 interface AuditHistoryProps {
@@ -75,11 +75,7 @@ export function AuditHistory({ customerId, version, merges, onUndo }: AuditHisto
                   <time dateTime={event.at}>{formatTime(event.at)}</time>
                 </span>
               </div>
-              {changes(event).map((line) => (
-                <p key={line} class="timeline__change">
-                  {line}
-                </p>
-              ))}
+              <ChangeLines lines={changes(event)} />
               {event.action === 'customer.merged' ? (
                 <MergeState
                   merge={merges?.find((m) => m.merge_id === asObject(event.after).merge_id)}
@@ -88,7 +84,7 @@ export function AuditHistory({ customerId, version, merges, onUndo }: AuditHisto
               ) : null}
               <details class="disclosure disclosure--small">
                 <summary>Before and after</summary>
-                <pre class="code-block">{prettyJson({ before: event.before, after: event.after })}</pre>
+                <JsonBlock value={{ before: event.before, after: event.after }} />
               </details>
             </li>
           ))}

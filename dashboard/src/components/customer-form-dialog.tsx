@@ -3,6 +3,7 @@ import { ApiError, fieldErrors, messageOf } from '../api/api-error.js';
 import type { Customer } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
 import { parseJsonObject, prettyJson } from '../lib/json.js';
+import { Link } from '../lib/router.js';
 import { TextField } from './field.js';
 import { JsonEditor } from './json-editor.js';
 import { Modal } from './modal.js';
@@ -22,6 +23,8 @@ export function CustomerFormDialog({ customer, onSaved, onClose }: CustomerFormD
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A 409 because the email belongs to an erased, suppressed person: lifting is on another page. */
+  const [suppressed, setSuppressed] = useState(false);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -33,13 +36,17 @@ export function CustomerFormDialog({ customer, onSaved, onClose }: CustomerFormD
     setBusy(true);
     setErrors({});
     setGeneral(null);
+    setSuppressed(false);
     const input = { email: email.trim(), name: name.trim() || null, metadata: parsed.value };
     try {
       const saved = customer ? await api.updateCustomer(customer.id, input) : await api.createCustomer(input);
       onSaved(saved);
     } catch (caught) {
       const byField = fieldErrors(caught);
-      if (caught instanceof ApiError && caught.status === 409) byField.email = messageOf(caught);
+      if (caught instanceof ApiError && caught.status === 409) {
+        byField.email = messageOf(caught);
+        setSuppressed(messageOf(caught).endsWith('is suppressed'));
+      }
       setErrors(byField);
       if (Object.keys(byField).length === 0) setGeneral(messageOf(caught));
       setBusy(false);
@@ -59,6 +66,12 @@ export function CustomerFormDialog({ customer, onSaved, onClose }: CustomerFormD
           error={errors.email}
           inputMode="email"
         />
+        {suppressed ? (
+          <p class="notice notice--info">
+            If the person asked to come back, lift the suppression of their email under{' '}
+            <Link href="/suppressions">Suppressions</Link> first.
+          </p>
+        ) : null}
         <TextField label="Name" value={name} onInput={setName} maxLength={255} error={errors.name} spellcheck />
         <JsonEditor label="Metadata" value={metadata} onInput={setMetadata} error={errors.metadata} />
         {general ? (

@@ -2,13 +2,13 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, messageOf } from '../api/api-error.js';
 import type { AuditEvent, Customer, Page } from '../api/types.js';
 import { CustomerPicker } from '../components/customer-picker.js';
+import { ChangeLines, ErasedMark, JsonBlock } from '../components/erased.js';
 import { SelectField } from '../components/select-field.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
-import { ACTION_FAMILIES, ACTIONS, actionLabel, asObject, changes } from '../lib/audit.js';
+import { ACTION_FAMILIES, ACTIONS, actionLabel, asObject, changes, ERASED, isErased } from '../lib/audit.js';
 import { useCustomerNames } from '../lib/customer-names.js';
 import { formatTime, shortId } from '../lib/format.js';
-import { prettyJson } from '../lib/json.js';
 import { Link, navigate } from '../lib/router.js';
 
 const PAGE_SIZE = 25;
@@ -42,7 +42,9 @@ function customerText(event: AuditEvent, names: Map<string, string>): string {
   const known = event.customer_id ? names.get(event.customer_id) : undefined;
   if (known) return known;
   const subject = asObject(event.after ?? event.before);
-  if (event.action.startsWith('customer.') && typeof subject.email === 'string') return subject.email;
+  if (event.action.startsWith('customer.') && typeof subject.email === 'string' && subject.email !== ERASED) {
+    return subject.email;
+  }
   return `Customer ${shortId(event.customer_id ?? '')}`;
 }
 
@@ -205,7 +207,7 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
             <div class="picked">
               <span class="picked__who">
                 <code>{filters.customer_id}</code>
-                {customerGone ? <span class="muted small"> (deleted or merged)</span> : null}
+                {customerGone ? <span class="muted small"> (deleted, merged or erased)</span> : null}
               </span>
               <button
                 type="button"
@@ -281,7 +283,12 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
                     {event.source === 'platform' ? <span class="muted small"> (platform)</span> : null}
                   </td>
                   <td data-label="Customer">
-                    {event.customer_id ? (
+                    {event.customer_id && (isErased(event) || event.action === 'customer.erased') ? (
+                      // Its page is a 404 now: the id is all there is to show.
+                      <span title={event.customer_id}>
+                        Customer {shortId(event.customer_id)}… <ErasedMark />
+                      </span>
+                    ) : event.customer_id ? (
                       <Link href={`/customers/${event.customer_id}`} title={event.customer_id}>
                         {customerText(event, names)}
                       </Link>
@@ -290,14 +297,10 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
                     )}
                   </td>
                   <td data-label="What changed" class="audit__changes">
-                    {changes(event).map((line) => (
-                      <p key={line} class="timeline__change">
-                        {line}
-                      </p>
-                    ))}
+                    <ChangeLines lines={changes(event)} />
                     <details class="disclosure disclosure--small">
                       <summary>Before and after</summary>
-                      <pre class="code-block">{prettyJson({ before: event.before, after: event.after })}</pre>
+                      <JsonBlock value={{ before: event.before, after: event.after }} />
                     </details>
                   </td>
                 </tr>

@@ -7,6 +7,7 @@ import { type ActiveCode, ClaimCodePanel } from '../components/claim-code-panel.
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CustomerFormDialog } from '../components/customer-form-dialog.js';
 import { EditIdentityDialog } from '../components/edit-identity-dialog.js';
+import { EraseCustomerDialog } from '../components/erase-customer-dialog.js';
 import { IdentitiesTable, type IdentityActions } from '../components/identities-table.js';
 import { LinkIdentityForm } from '../components/link-identity-form.js';
 import { LookupBox, type LookupRequest } from '../components/lookup-box.js';
@@ -14,6 +15,8 @@ import { MergeDialog } from '../components/merge-dialog.js';
 import { MoveIdentityDialog } from '../components/move-identity-dialog.js';
 import { ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
+import { saveFile } from '../lib/download.js';
+import { setFlash } from '../lib/flash.js';
 import { customerLabel, formatTime, shortId } from '../lib/format.js';
 import { prettyJson } from '../lib/json.js';
 import { Link, navigate } from '../lib/router.js';
@@ -24,6 +27,7 @@ const POLL_MS = 2000;
 type Dialog =
   | { kind: 'edit-customer' }
   | { kind: 'delete-customer' }
+  | { kind: 'erase' }
   | { kind: 'edit-identity'; identity: Identity }
   | { kind: 'unlink'; identity: Identity }
   | { kind: 'add-alias'; identity: Identity }
@@ -60,6 +64,8 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
         }
       : null,
   );
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   const changed = () => setHistory((n) => n + 1);
@@ -166,6 +172,19 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
     }
   };
 
+  const exportData = async () => {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const { blob, filename } = await api.exportCustomer(customerId);
+      saveFile(blob, filename);
+    } catch (caught) {
+      setExportError(messageOf(caught));
+    } finally {
+      setExporting(false);
+    }
+  };
+
   const actions: IdentityActions = {
     generateCode: (identity) => void generate(identity),
     edit: (identity) => setDialog({ kind: 'edit-identity', identity }),
@@ -240,6 +259,9 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
           <button type="button" class="button" onClick={() => setDialog({ kind: 'merge' })}>
             Merge into…
           </button>
+          <button type="button" class="button" onClick={() => void exportData()} disabled={exporting}>
+            {exporting ? 'Exporting…' : 'Export data'}
+          </button>
           <button
             type="button"
             class="button button--danger-ghost"
@@ -247,8 +269,13 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
           >
             Delete customer
           </button>
+          <button type="button" class="button button--danger-ghost" onClick={() => setDialog({ kind: 'erase' })}>
+            Erase…
+          </button>
         </div>
       </section>
+
+      {exportError ? <ErrorNotice>Could not export this customer's data: {exportError}</ErrorNotice> : null}
 
       {notice ? (
         <p class="notice notice--info" role="status">
@@ -335,6 +362,26 @@ export function CustomerPage({ customerId, mergedFrom }: { customerId: string; m
             . The agents will no longer recognise this person. This cannot be undone.
           </p>
         </ConfirmDialog>
+      ) : null}
+
+      {dialog?.kind === 'erase' ? (
+        <EraseCustomerDialog
+          customer={customer}
+          identityCount={identityCount}
+          mergedInCount={merges.filter((merge) => merge.target_customer_id === customerId && !merge.undone_at).length}
+          onClose={() => setDialog(null)}
+          onErased={(erasure) => {
+            const count = erasure.identity_ids.length;
+            const suppressed = erasure.suppressed
+              ? ` ${erasure.suppressed === 1 ? '1 value is' : `${erasure.suppressed} values are`} suppressed.`
+              : '';
+            setFlash(
+              `Customer ${erasure.customer_id} was erased, with ${count} ${count === 1 ? 'identity' : 'identities'}.${suppressed}`,
+            );
+            setDialog(null);
+            navigate('/');
+          }}
+        />
       ) : null}
 
       {dialog?.kind === 'edit-identity' ? (

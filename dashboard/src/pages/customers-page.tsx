@@ -5,6 +5,7 @@ import { CustomerFormDialog } from '../components/customer-form-dialog.js';
 import { LookupBox } from '../components/lookup-box.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
+import { takeFlash } from '../lib/flash.js';
 import { formatTime } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.js';
 
@@ -28,6 +29,8 @@ export function CustomersPage({ query }: { query: string }) {
   const page = loaded?.key === key ? loaded.page : null;
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  // What the page before did (an erasure), said once.
+  const [flash] = useState(takeFlash);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -82,6 +85,12 @@ export function CustomersPage({ query }: { query: string }) {
             New customer
           </button>
         </div>
+
+        {flash ? (
+          <p class="notice notice--success" role="status">
+            {flash}
+          </p>
+        ) : null}
 
         <form
           class="search"
