@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { up as linkRequestPrivacy } from '../../src/db/migrations/2026-12-07-004-link-request-privacy.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity, generateCode } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../webhooks/support/receiver.js';
@@ -139,6 +140,32 @@ describe.each(DIALECTS)('exporting a person on $name', (dialect) => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(stranger.id);
     expect(text).not.toContain('x-api-key');
+  });
+
+  it("finds a link request's events stored before the request was their subject (the migration back-fills it)", async () => {
+    const person = await createCustomer(t.app);
+    await createIdentity(t.app, person.id, { channel: 'telegram', external_id: '484848' });
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: '/v1/link-requests',
+      headers: admin,
+      payload: { channel: 'telegram', external_id: '484848', instance_id: '6d1f8a4b-2c3e-4f5a-9b6c-1d2e3f4a5b6c' },
+    });
+    expect(asked.statusCode).toBe(201);
+    const requestId = asked.json().id;
+    const eventsOfRequest = async () =>
+      (await t.app.inject({ url: `/v1/customers/${person.id}/export`, headers: admin }))
+        .json<{ webhook_events: { type: string; body: { data: { link_request?: { id: string } } } }[] }>()
+        .webhook_events.filter((e) => e.body.data.link_request?.id === requestId)
+        .map((e) => e.type);
+    expect(await eventsOfRequest()).toEqual(['link_request.created']);
+
+    const db = t.services.db.kysely;
+    await db.deleteFrom('webhook_event_subjects').where('subject_id', '=', requestId).execute();
+    expect(await eventsOfRequest()).toEqual([]);
+    await linkRequestPrivacy(db);
+    await linkRequestPrivacy(db);
+    expect(await eventsOfRequest()).toEqual(['link_request.created']);
   });
 
   it('is a 404 for an unknown customer, a 410 for a merged-away one, and admin only', async () => {
