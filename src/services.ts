@@ -293,6 +293,7 @@ export async function createServices(config: Config, options: ServiceOptions) {
       ttlSeconds: config.linkRequests.ttlSeconds,
       maxPending: config.linkRequests.maxPending,
       rules: identityRules,
+      suppressions,
       onDecided: () => chatNotices.wake(),
       throttle: createLinkThrottle(counters, {
         perSender: SELF_SERVICE_FAILURES,

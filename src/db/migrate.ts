@@ -8,6 +8,7 @@ import * as webhooks from './migrations/2026-12-04-003-webhooks.js';
 import * as linkRequests from './migrations/2026-12-07-001-link-requests.js';
 import * as privacy from './migrations/2026-12-07-002-privacy.js';
 import * as searchNames from './migrations/2026-12-07-003-search-names.js';
+import * as linkRequestPrivacy from './migrations/2026-12-07-004-link-request-privacy.js';
 
 /** Listed statically so that the compiled service needs no migration folder on disk. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07-001-link-requests': linkRequests,
   '2026-12-07-002-privacy': privacy,
   '2026-12-07-003-search-names': searchNames,
+  '2026-12-07-004-link-request-privacy': linkRequestPrivacy,
 };
 
 /**

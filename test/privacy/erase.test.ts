@@ -21,6 +21,9 @@ function personValues() {
     sourceEmail: `merged-away-${tag}@example.com`,
     sourceName: `Sam Merged ${tag}`,
     sourceTelegram: String(600_000_000 + Math.floor(Math.random() * 99_000_000)),
+    asked: String(500_000_000 + Math.floor(Math.random() * 99_000_000)),
+    askedDisplay: `AskedDisplay${tag}`,
+    scopedDisplay: `ScopedDisplay${tag}`,
   };
 }
 
@@ -32,6 +35,7 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
   let sourceId: string;
   let otherId: string;
   let identityIds: string[];
+  let linkRequestIds: string[];
   let code: string;
   let delivered: { id: string };
   let failing: { id: string };
@@ -50,6 +54,9 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
     v.sourceEmail,
     v.sourceName,
     v.sourceTelegram,
+    v.asked,
+    v.askedDisplay,
+    v.scopedDisplay,
   ];
   const leaks = (text: string) => secrets().filter((value) => text.includes(value));
 
@@ -88,7 +95,39 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
       payload: { source_customer_id: sourceId },
     });
     expect(merged.statusCode).toBe(200);
-    identityIds = [telegram.id, phone.id, sourceIdentity.id];
+    // A stranger's request, approved onto the person (its account becomes theirs), and one their
+    // own account asked for in another bot's scope: asked again, then rejected after the drain.
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: '/v1/link-requests',
+      headers: admin,
+      payload: { channel: 'telegram', external_id: v.asked, display_name: v.askedDisplay },
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: `/v1/link-requests/${asked.json().id}/approve`,
+      headers: admin,
+      payload: { customer_id: personId },
+    });
+    expect(approved.statusCode, approved.body).toBe(200);
+    const scoped = {
+      channel: 'telegram',
+      external_id: v.telegram,
+      instance_id: '9b2f1c64-5d1e-4c8a-9f3e-2a7b6c0d1e2f',
+      display_name: v.scopedDisplay,
+    };
+    const ownRequest = await t.app.inject({
+      method: 'POST',
+      url: '/v1/link-requests',
+      headers: admin,
+      payload: scoped,
+    });
+    expect(ownRequest.statusCode, ownRequest.body).toBe(201);
+    const renewed = await t.app.inject({ method: 'POST', url: '/v1/link-requests', headers: admin, payload: scoped });
+    expect(renewed.statusCode, renewed.body).toBe(200);
+    linkRequestIds = [asked.json().id, ownRequest.json().id];
+    identityIds = [telegram.id, phone.id, sourceIdentity.id, approved.json().identity.id];
 
     otherId = (await createCustomer(t.app, { name: 'Someone Else' })).id;
     await createIdentity(t.app, otherId, { channel: 'telegram', external_id: '123456789' });
@@ -103,6 +142,12 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
       payload: { metadata: { note: v.note, more: v.name } },
     });
     expect(updated.statusCode).toBe(200);
+    const rejected = await t.app.inject({
+      method: 'POST',
+      url: `/v1/link-requests/${ownRequest.json().id}/reject`,
+      headers: admin,
+    });
+    expect(rejected.statusCode, rejected.body).toBe(200);
     await t.services.dispatcher.drain();
     // Warm the lookup cache: an erasure must empty it.
     expect((await get(`/v1/customers/lookup/identity?channel=telegram&external_id=${v.telegram}`)).statusCode).toBe(
@@ -175,6 +220,16 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
     } while (cursor);
     answers.push((await get('/v1/merges?limit=200')).body);
     answers.push((await get(`/v1/merges?customer_id=${personId}`)).body);
+    for (const status of ['', 'pending', 'approved', 'rejected', 'expired']) {
+      const requests = await get(`/v1/link-requests?limit=200${status ? `&status=${status}` : ''}`);
+      expect(requests.statusCode).toBe(200);
+      answers.push(requests.body);
+    }
+    for (const id of linkRequestIds) {
+      const request = await get(`/v1/link-requests/${id}`);
+      expect(request.statusCode).toBe(404);
+      answers.push(request.body);
+    }
     for (const hook of [delivered, failing]) answers.push((await get(`/v1/webhooks/${hook.id}/deliveries`)).body);
     answers.push((await get(`/v1/customers/${otherId}/export`)).body);
     const stored = await t.services.db.kysely.selectFrom('webhook_events').select('payload').execute();
@@ -206,9 +261,48 @@ describe.each(DIALECTS)('erasing a person on $name', (dialect) => {
         reason: 'GDPR request 42',
         identity_ids: expect.arrayContaining(identityIds),
         erased_at: erasure.erased_at,
-        counts: expect.objectContaining({ customers: 2, identities: 3, aliases: 1, merges: 1 }),
+        counts: expect.objectContaining({ customers: 2, identities: 4, aliases: 1, merges: 1, link_requests: 2 }),
       },
     });
+  });
+
+  it('keeps the audit entries and events of its link requests with their ids, every other value "[erased]"', async () => {
+    const entries: { action: string; after: Record<string, unknown> }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/v1/audit?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      entries.push(...page.json<{ items: { action: string; after: Record<string, unknown> }[] }>().items);
+      cursor = page.json<{ next_cursor: string | null }>().next_cursor;
+    } while (cursor);
+    const asked = entries.filter((e) => e.action.startsWith('link_request.'));
+    expect(asked.map((e) => e.action).sort()).toEqual([
+      'link_request.approved',
+      'link_request.created',
+      'link_request.created',
+      'link_request.rejected',
+      'link_request.renewed',
+    ]);
+    for (const entry of asked) {
+      expect(linkRequestIds).toContain(entry.after.id);
+      expect(entry.after).toMatchObject({ external_id: '[erased]', display_name: '[erased]', channel: '[erased]' });
+    }
+
+    const events = await t.services.db.kysely
+      .selectFrom('webhook_events')
+      .select(['type', 'payload'])
+      .where('type', 'like', 'link_request.%')
+      .execute();
+    expect(events.map((e) => e.type).sort()).toEqual([
+      'link_request.approved',
+      'link_request.created',
+      'link_request.created',
+      'link_request.rejected',
+    ]);
+    for (const event of events) {
+      const request = JSON.parse(event.payload).data.link_request;
+      expect(linkRequestIds).toContain(request.id);
+      expect(request).toMatchObject({ external_id: '[erased]', display_name: '[erased]' });
+    }
   });
 
   it('drops its undelivered events, redacts delivered bodies, and sends customer.erased with ids only', async () => {

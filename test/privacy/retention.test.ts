@@ -101,6 +101,76 @@ describe.each(DIALECTS)('retention across two replicas on $name', (dialect) => {
     expect(await count('webhook_deliveries')).toBe(3);
   });
 
+  it('prunes link requests 30 days after their decision or expiry, in batches, keeping the rest', async () => {
+    const [a, b] = replicas as [App, App];
+    const headers = { 'x-api-key': ADMIN_KEY };
+    let next = 900_000_000;
+    const ask = async (externalId = String(next++)) => {
+      const response = await a.inject({
+        method: 'POST',
+        url: '/v1/link-requests',
+        headers,
+        payload: { channel: 'telegram', external_id: externalId },
+      });
+      expect(response.statusCode, response.body).toBeLessThan(300);
+      return response.json<{ id: string }>().id;
+    };
+    const decide = async (id: string, verdict: 'approve' | 'reject', payload?: object) => {
+      const response = await a.inject({
+        method: 'POST',
+        url: `/v1/link-requests/${id}/${verdict}`,
+        headers,
+        ...(payload ? { payload } : {}),
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    };
+    const customer = await createCustomer(a);
+    const listed = async () => {
+      const response = await b.inject({ url: '/v1/link-requests?limit=200', headers });
+      return response.json<{ items: { id: string }[] }>().items.map((item) => item.id);
+    };
+    const prunedRequests = async () =>
+      ((await prunedBy(a)).pruned.link_requests ?? 0) + ((await prunedBy(b)).pruned.link_requests ?? 0);
+    const prunedBefore = await prunedRequests();
+
+    const old: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = await ask();
+      await decide(id, 'reject');
+      old.push(id);
+    }
+    for (let i = 0; i < 4; i++) {
+      const id = await ask();
+      await decide(id, 'approve', { customer_id: customer.id });
+      old.push(id);
+    }
+    for (let i = 0; i < 5; i++) old.push(await ask());
+    // Asked again after its expiry: the first is marked expired (with no decision), the second pending.
+    const again = [String(next++), String(next++)];
+    for (const account of again) old.push(await ask(account));
+    clock.advance(2 * 3600);
+    for (const account of again) old.push(await ask(account));
+    expect(old).toHaveLength(21);
+
+    clock.advance(31 * DAY);
+    const recent = [await ask()];
+    clock.advance(2 * 3600);
+    for (let i = 0; i < 2; i++) {
+      const id = await ask();
+      await decide(id, 'reject');
+      recent.push(id);
+    }
+    recent.push(await ask());
+    expect((await listed()).length).toBe(old.length + recent.length);
+
+    await Promise.all([a.services.retention.runOnce(), b.services.retention.runOnce()]);
+    expect((await listed()).sort()).toEqual([...recent].sort());
+    expect((await prunedRequests()) - prunedBefore).toBe(old.length);
+    for (const id of old) {
+      expect((await b.inject({ url: `/v1/link-requests/${id}`, headers })).statusCode).toBe(404);
+    }
+  });
+
   it('keeps the audit trail for ever by default', () => {
     expect(loadConfig({}).retention).toEqual({ auditMs: 0, webhookEventsMs: 30 * DAY * 1000, batchSize: 500 });
     expect(loadConfig({ WEBHOOK_RETENTION_HOURS: '2' }).retention.webhookEventsMs).toBe(2 * 3_600_000);

@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile } from '../../src/cli/data.js';
+import { linkReplies } from '../../src/features/channels/link-replies.js';
 import type { Services } from '../../src/services.js';
+import {
+  CHANNELS,
+  type ChannelName,
+  type ChatDriver,
+  chatDrivers,
+  chatEnv,
+  type Sender,
+} from '../channels/chat-drivers.js';
+import { FakePlatform } from '../channels/fake-platform.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
@@ -22,14 +32,22 @@ describe.each(DIALECTS)('suppression on $name', (dialect) => {
   const alias = telegramId();
   const phone = '+1 (415) 555-2671';
   let erasedIds: string[];
+  const platform = new FakePlatform();
+  let drivers: Record<ChannelName, ChatDriver>;
 
   const post = (url: string, payload: Record<string, unknown>) =>
     app.inject({ method: 'POST', url, headers: t.admin, payload });
   const suppressedDetail = (what: string) => ({ detail: `This ${what} was erased and is suppressed` });
 
   beforeAll(async () => {
-    t = await buildTestApp(dialect);
+    await platform.start();
+    t = await buildTestApp(dialect, chatEnv(platform));
     app = t.app;
+    drivers = chatDrivers(
+      () => app,
+      platform,
+      () => Math.floor(Date.now() / 1000),
+    );
     dir = mkdtempSync(join(tmpdir(), 'ids-suppress-'));
     const person = await createCustomer(app, { email, name: 'Suppressed Person' });
     const identity = await createIdentity(app, person.id, { channel: 'telegram', external_id: telegram });
@@ -43,6 +61,7 @@ describe.each(DIALECTS)('suppression on $name', (dialect) => {
   });
   afterAll(async () => {
     await t?.close();
+    await platform.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -161,5 +180,65 @@ describe.each(DIALECTS)('suppression on $name', (dialect) => {
     const audit = await app.inject({ url: '/v1/audit?action=suppression.lifted', headers: t.admin });
     expect(audit.json().items).toHaveLength(2);
     expect(JSON.stringify(audit.json())).not.toContain(email);
+  });
+
+  it('refuses link requests of an erased person: asking, from a chat too, and redeeming onto their email', async () => {
+    const other = `link-${tag}@example.com`;
+    const person = await createCustomer(app, { email: other });
+    const senders = {} as Record<ChannelName, Sender>;
+    for (const channel of CHANNELS) {
+      senders[channel] = drivers[channel].newSender();
+      await createIdentity(app, person.id, { channel, external_id: senders[channel].externalId });
+    }
+    expect((await post(`/v1/customers/${person.id}/erase`, { suppress: true })).statusCode).toBe(200);
+    const requests = async () =>
+      (await app.inject({ url: '/v1/link-requests?limit=200', headers: t.admin })).json<{
+        items: { id: string; external_id: string; status: string }[];
+      }>().items;
+    const before = await requests();
+
+    const telegramAccount = senders.telegram.externalId;
+    for (const payload of [
+      { channel: 'telegram', external_id: telegramAccount },
+      { channel: 'telegram', external_id: telegramAccount, instance_id: randomUUID(), display_name: 'Back Again' },
+    ]) {
+      const asked = await post('/v1/link-requests', payload);
+      expect(asked.statusCode, JSON.stringify(payload)).toBe(409);
+      expect(asked.json()).toEqual(suppressedDetail('telegram account'));
+    }
+
+    // A chat user is told no, never why: the account may have passed to someone else since.
+    for (const channel of CHANNELS) {
+      expect(await drivers[channel].link(senders[channel]), channel).toBe(linkReplies.refused());
+    }
+    expect(await requests()).toEqual(before);
+
+    const fresh = await post('/v1/link-requests', { channel: 'telegram', external_id: telegramId() });
+    expect(fresh.statusCode).toBe(201);
+    const { id, code } = fresh.json<{ id: string; code: string }>();
+    const redeemed = await post('/v1/link-requests/redeem', { code, customer: { email: ` ${other.toUpperCase()}` } });
+    expect(redeemed.statusCode).toBe(409);
+    expect(redeemed.json()).toEqual(suppressedDetail('email'));
+    const approved = await post(`/v1/link-requests/${id}/approve`, { customer: { email: other } });
+    expect(approved.statusCode).toBe(409);
+    expect(approved.json()).toEqual(suppressedDetail('email'));
+    expect((await app.inject({ url: `/v1/link-requests/${id}`, headers: t.admin })).json().status).toBe('pending');
+    expect((await app.inject({ url: `/v1/customers?email=${other}`, headers: t.admin })).json().items).toEqual([]);
+
+    // Lifting frees each value again.
+    expect((await post('/v1/suppressions/lift', { email: other })).statusCode).toBe(204);
+    const now = await post('/v1/link-requests/redeem', { code, customer: { email: other } });
+    expect(now.statusCode, now.body).toBe(200);
+    expect(now.json().link_request).toMatchObject({ id, status: 'approved' });
+    expect(
+      (await post('/v1/suppressions/lift', { channel: 'telegram', external_id: telegramAccount })).statusCode,
+    ).toBe(204);
+    expect((await post('/v1/link-requests', { channel: 'telegram', external_id: telegramAccount })).statusCode).toBe(
+      201,
+    );
+    expect(
+      (await post('/v1/suppressions/lift', { channel: 'slack', external_id: senders.slack.externalId })).statusCode,
+    ).toBe(204);
+    expect(await drivers.slack.link(senders.slack)).toMatch(/^Your link code is /);
   });
 });

@@ -173,7 +173,8 @@ export interface CustomerExport {
   exported_at: string;
   customer: Customer;
   identities: Identity[];
-  link_requests: unknown[];
+  /** The link requests approved onto the customer and every request of its accounts (never a code). */
+  link_requests: LinkRequest[];
   merges: (Merge & { source_customer: Customer; moved_identity_ids: string[] })[];
   /** Audit entries about the customer, the customers merged into it, or its identities. */
   audit: Record<string, unknown>[];

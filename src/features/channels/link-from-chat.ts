@@ -40,6 +40,7 @@ export async function linkFromChat(
       if (asked.ok) return linkReplies.code(asked.code, asked.ttl_seconds, !asked.created);
       if (asked.reason === 'already_linked') return linkReplies.alreadyLinked(input.channel);
       if (asked.reason === 'too_many_pending') return linkReplies.busy(asked.retry_after_seconds);
+      if (asked.reason === 'refused') return linkReplies.refused();
       return replies.rateLimited(asked.retry_after_seconds);
     }
     if (input.code.length > MAX_CODE_INPUT) return linkReplies.invalid();

@@ -50,6 +50,15 @@ export const linkReplies = {
   /** In a group chat the code would be read by everyone in it. */
   privateOnly: () => 'To keep your link code to yourself, send /link to me in a private chat.',
   unavailable: () => "Sorry, we couldn't handle your link request just now. Please try again in a minute.",
+  /**
+   * `/link` from an account whose owner was erased and suppressed. It never says why: a phone
+   * number or an account may have passed to someone else since, who must not learn that its
+   * former owner asked to be forgotten; and unlike `unavailable` it does not ask them to retry.
+   * The operator (who can lift a suppression) is where a real mistake gets sorted out.
+   */
+  refused: () =>
+    "Sorry, we can't take a link request from this account. If you think this is a mistake, " +
+    'please contact the team that runs this bot.',
   /** The chat notice of a decision on a request made from this chat. */
   approved: (channel: string) =>
     `Good news: your link request was approved. This ${platformName(channel)} account is now linked to your account.`,

@@ -38,6 +38,7 @@ import {
   lockIdentityOfCustomer,
 } from '../identities/identities.repository.js';
 import { ALREADY_LINKED, assertIdentityRoom, linking } from '../identities/identities.service.js';
+import { SuppressedError, type SuppressionGuard } from '../privacy/suppression.js';
 import { decodeCursor, toPage } from '../shared/cursor.js';
 import type { LinkThrottle } from '../throttle/link-throttle.js';
 import { enqueueDecisionNotice } from './chat-notices.js';
@@ -100,6 +101,8 @@ export interface IssuedLinkRequest {
 export type ChatLinkRequestOutcome =
   | ({ ok: true } & IssuedLinkRequest)
   | { ok: false; reason: 'already_linked' }
+  /** The account was erased and is suppressed: the chat says no without saying why. */
+  | { ok: false; reason: 'refused' }
   | { ok: false; reason: 'too_many_pending'; retry_after_seconds: number }
   | { ok: false; reason: 'rate_limited'; retry_after_seconds: number };
 
@@ -126,6 +129,8 @@ export function createLinkRequestsService(deps: {
   maxPending: number;
   rules?: IdentityRules | undefined;
   throttle: LinkThrottle;
+  /** Erased people's accounts and emails may not come back through a request (privacy feature). */
+  suppressions?: SuppressionGuard | undefined;
   /** Called after a decision is committed: a chat notice may wait to be sent. */
   onDecided?: (() => void) | undefined;
 }) {
@@ -150,6 +155,7 @@ export function createLinkRequestsService(deps: {
         const now = clock.now();
         const nowIso = now.toISOString();
         const expiresAt = addSeconds(now, ttlSeconds).toISOString();
+        await deps.suppressions?.assertNotSuppressed(trx, { channel: key.channel, external_id: key.external_id });
         const owner = await findKeyOwner(trx, key.channel, key.external_id, scope);
         if (owner) {
           throw new ConflictError(ALREADY_LINKED, { customer_id: owner.customer_id, identity_id: owner.identity_id });
@@ -244,11 +250,13 @@ export function createLinkRequestsService(deps: {
     }
     const input = decision.customer as NonNullable<Decision['customer']>;
     const now = isoNow(clock);
+    const email = normalizeEmail(input.email);
+    await deps.suppressions?.assertNotSuppressed(trx, { email });
     let row: Awaited<ReturnType<typeof insertCustomer>>;
     try {
       row = await insertCustomer(trx, {
         id: randomUUID(),
-        email: normalizeEmail(input.email),
+        email,
         name: input.name ?? null,
         metadata: JSON.stringify(input.metadata ?? {}),
         created_at: now,
@@ -286,6 +294,12 @@ export function createLinkRequestsService(deps: {
         if (!current || !isLive(current, nowIso) || (proof.byCode && current.code_hmac !== found.code_hmac)) {
           throw stale(current, nowIso);
         }
+        // Requests of an erased person's accounts went with them; one asked while it was being
+        // erased may still be here.
+        await deps.suppressions?.assertNotSuppressed(trx, {
+          channel: current.channel,
+          external_id: current.external_id,
+        });
         await assertIdentityRoom(trx, maxIdentities, customerId, 1);
         const identity = toIdentity(
           await insertIdentity(trx, {
@@ -526,6 +540,7 @@ export function createLinkRequestsService(deps: {
       } catch (error) {
         if (error instanceof ConflictError && error.detail === ALREADY_LINKED)
           return { ok: false, reason: 'already_linked' };
+        if (error instanceof SuppressedError) return { ok: false, reason: 'refused' };
         if (error instanceof RateLimitedError) {
           const reason = error.detail === TOO_MANY_PENDING ? 'too_many_pending' : 'rate_limited';
           return { ok: false, reason, retry_after_seconds: error.retryAfterSeconds };
@@ -542,7 +557,8 @@ export function createLinkRequestsService(deps: {
         if (error instanceof RateLimitedError) {
           return { ok: false, reason: 'rate_limited', retry_after_seconds: error.retryAfterSeconds };
         }
-        if (isInvalidLinkCode(error)) return { ok: false, reason: 'invalid' };
+        // A suppressed account is told apart from a wrong code only by the API (see requestFromChat).
+        if (isInvalidLinkCode(error) || error instanceof SuppressedError) return { ok: false, reason: 'invalid' };
         // A sender id that does not normalize (never from a real platform) can own no identity.
         if (error instanceof DomainError && error.code === 'validation') return { ok: false, reason: 'invalid' };
         throw error;

@@ -10,8 +10,8 @@ import type { CustomerRow } from '../customers/customers.table.js';
 import type { Identity } from '../identities/identities.js';
 import { listIdentityRowsOfCustomer } from '../identities/identities.repository.js';
 import { withAliases } from '../identities/identities.service.js';
-import { linkRequestsOf } from './link-requests.privacy.js';
-import { ownerOf, readPerson } from './person.js';
+import { type LinkRequest, toLinkRequest } from '../link-requests/link-requests.js';
+import { readPerson } from './person.js';
 import { deliveriesOfEvents } from './person.repository.js';
 
 /** One person's data in one document: the answer to an access request. */
@@ -19,7 +19,8 @@ export interface PersonExport {
   exported_at: string;
   customer: Customer;
   identities: Identity[];
-  link_requests: unknown[];
+  /** As the API shows a LinkRequest: never its code's HMAC, nor where a chat reply goes. */
+  link_requests: LinkRequest[];
   merges: {
     merge_id: string;
     target_customer_id: string;
@@ -62,11 +63,12 @@ export function createPersonExportService(deps: { db: Kysely<Database>; clock: C
           db,
           person.webhookEvents.map((event) => event.id),
         );
+        const now = isoNow(deps.clock);
         return {
-          exported_at: isoNow(deps.clock),
+          exported_at: now,
           customer: toCustomer(row),
           identities: await withAliases(db, person.identities),
-          link_requests: await linkRequestsOf(db, ownerOf(person)),
+          link_requests: person.linkRequests.map((request) => toLinkRequest(request, now)),
           merges: person.merges.map((m) => ({
             merge_id: m.id,
             target_customer_id: m.target_customer_id,

@@ -2,9 +2,10 @@ import type { Executor } from '../../db/database.js';
 import type { AuditEventRow } from '../audit/audit.table.js';
 import type { CustomerRow } from '../customers/customers.table.js';
 import type { IdentityRow } from '../identities/identities.table.js';
+import type { LinkRequestRow } from '../link-requests/link-requests.table.js';
 import type { MergeRow } from '../merges/merges.table.js';
 import type { WebhookEventTable } from '../webhooks/webhooks.table.js';
-import type { LinkRequestOwner } from './link-requests.privacy.js';
+import { type LinkRequestOwner, linkRequestAuditEntries, linkRequestsOf } from './link-requests.privacy.js';
 import {
   auditEntriesAbout,
   customersMergedInto,
@@ -20,6 +21,8 @@ export interface Person {
   customerIds: string[];
   identities: IdentityRow[];
   keys: { channel: string; external_id: string; kind: string; identity_id: string }[];
+  /** Requests approved onto the person, and every request of their accounts. */
+  linkRequests: LinkRequestRow[];
   merges: MergeRow[];
   audit: AuditEventRow[];
   webhookEvents: WebhookEventTable[];
@@ -35,8 +38,9 @@ export const ownerOf = (person: Person): LinkRequestOwner => ({
 
 /**
  * Reads a person: the customer (and those merged into it), its identities and their keys, the
- * merge records either side, the audit entries about any of them, and the webhook events about
- * them. Every read goes through an index (see the migration 2026-12-07-002-privacy).
+ * merge records either side, their link requests, the audit entries about any of them, and the
+ * webhook events about them. Every read goes through an index (see the migrations
+ * 2026-12-07-002-privacy and 2026-12-07-004-link-request-privacy).
  */
 export async function readPerson(db: Executor, customer: CustomerRow, identities: IdentityRow[]): Promise<Person> {
   const customerIds = [customer.id, ...(await customersMergedInto(db, [customer.id]))];
@@ -48,7 +52,10 @@ export async function readPerson(db: Executor, customer: CustomerRow, identities
   const mergedAsSource = merges.filter((m) => mine.has(m.source_customer_id) && !mine.has(m.target_customer_id));
   const mergeIds = new Set(mergedAsSource.map((m) => m.id));
   const ids = new Set([...customerIds, ...identityIds]);
-  const audit = (
+  const keys = await keysOfIdentities(db, identityIds);
+  const linkRequests = await linkRequestsOf(db, { customerIds, identityIds, keys });
+  const linkRequestIds = linkRequests.map((request) => request.id);
+  const linked = (
     await auditEntriesAbout(db, {
       customerIds,
       identityIds,
@@ -60,6 +67,12 @@ export async function readPerson(db: Executor, customer: CustomerRow, identities
       (row.identity_id !== null && ids.has(row.identity_id)) ||
       mergeIds.has(String((JSON.parse(row.changes) as { after?: { merge_id?: unknown } }).after?.merge_id)),
   );
+  // Until a request is approved, its entries name only its account.
+  const asked = await linkRequestAuditEntries(db, keys, linkRequests);
+  const seen = new Set(linked.map((row) => row.id));
+  const audit = [...linked, ...asked.filter((row) => !seen.has(row.id))].sort(
+    (a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id),
+  );
   const mergedEmails = merges
     .filter((m) => mine.has(m.source_customer_id) && m.source_customer_id !== customer.id)
     .map((m) => (JSON.parse(m.source) as { email?: unknown }).email)
@@ -68,10 +81,11 @@ export async function readPerson(db: Executor, customer: CustomerRow, identities
     customer,
     customerIds,
     identities,
-    keys: await keysOfIdentities(db, identityIds),
+    keys,
+    linkRequests,
     merges,
     audit,
-    webhookEvents: await webhookEventsAbout(db, [...ids]),
+    webhookEvents: await webhookEventsAbout(db, [...ids, ...linkRequestIds]),
     mergedEmails,
   };
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Executor } from '../../db/database.js';
+import { DomainError } from '../../internal/errors.js';
 
 /** A value that may bring an erased person back, already normalized as the service stores it. */
 export type SuppressibleValue = { channel: string; external_id: string } | { email: string };
@@ -42,3 +43,14 @@ export const suppressedDetail = (value: SuppressibleValue) =>
   'email' in value
     ? 'This email was erased and is suppressed'
     : `This ${value.channel} account was erased and is suppressed`;
+
+/**
+ * The 409 of a suppressed value. Its own class, so that a chat can tell it from other refusals
+ * and answer it without saying why (see channels/link-from-chat.ts).
+ */
+export class SuppressedError extends DomainError {
+  constructor(value: SuppressibleValue) {
+    super('conflict', suppressedDetail(value));
+    this.name = 'SuppressedError';
+  }
+}

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Executor } from '../../db/database.js';
 import { mapDbError } from '../../db/errors.js';
 import { type Clock, isoNow } from '../../internal/clock.js';
-import { conflict, FieldError, notFound } from '../../internal/errors.js';
+import { FieldError, notFound } from '../../internal/errors.js';
 import type { Actor } from '../changes/changes.js';
 import type { UnitOfWork } from '../changes/unit-of-work.js';
 import { normalizeEmail } from '../customers/customers.js';
@@ -11,9 +11,9 @@ import { type IdentityRules, normalizeIdentityKey } from '../identities/identiti
 import {
   channelOf,
   kindOf,
+  SuppressedError,
   type SuppressibleValue,
   type Suppression,
-  suppressedDetail,
   suppressionHash,
   suppressionKey,
 } from './suppression.js';
@@ -78,7 +78,7 @@ export function createSuppressionsService(deps: {
     async assertNotSuppressed(db: Executor, value: SuppressibleValue | readonly SuppressibleValue[]): Promise<void> {
       const values = Array.isArray(value) ? (value as readonly SuppressibleValue[]) : [value as SuppressibleValue];
       const suppressed = await firstSuppressed(db, values);
-      if (suppressed) throw conflict(suppressedDetail(suppressed));
+      if (suppressed) throw new SuppressedError(suppressed);
     },
 
     /**

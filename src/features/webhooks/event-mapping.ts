@@ -176,8 +176,9 @@ const stringsOf = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
 /**
- * The customer and identity ids an event's data names: what an export or an erasure looks the
- * event up by (webhook_event_subjects).
+ * The customer, identity and link request ids an event's data names: what an export or an
+ * erasure looks the event up by (webhook_event_subjects). A link request's own id, because until
+ * it is approved it names nobody else (and the link requests of a person are found by account).
  */
 export function subjectsOfEvent(data: Record<string, unknown>): string[] {
   const ids = new Set<string>();
@@ -188,6 +189,9 @@ export function subjectsOfEvent(data: Record<string, unknown>): string[] {
   add(idOf(data.identity));
   add(asResource(data.identity).customer_id);
   add(idOf(data.source_customer));
+  add(idOf(data.link_request));
+  add(asResource(data.link_request).customer_id);
+  add(asResource(data.link_request).identity_id);
   for (const key of ['customer_id', 'from_customer_id', 'to_customer_id', 'source_customer_id', 'target_customer_id'])
     add(data[key]);
   for (const key of ['identity_ids', 'moved_identity_ids', 'moved_back_identity_ids']) {
