@@ -52,13 +52,13 @@ import {
   toLinkRequest,
 } from './link-requests.js';
 import {
-  countLivePending,
   decidePending,
   findByCodeHash,
   findLinkRequestById,
   firstPendingExpiry,
   insertLinkRequest,
   listLinkRequests,
+  livePendingAtCap,
   lockLinkRequestById,
   lockNewRequests,
   lockPendingOfAccount,
@@ -181,7 +181,7 @@ export function createLinkRequestsService(deps: {
         if (pending)
           await updateLinkRequest(trx, pending.id, { status: 'expired', code_hmac: null, updated_at: nowIso });
         await lockNewRequests(trx);
-        if ((await countLivePending(trx, nowIso, maxPending)) >= maxPending) {
+        if (await livePendingAtCap(trx, nowIso, maxPending)) {
           const first = await firstPendingExpiry(trx, nowIso);
           const waitMs = first === undefined ? 1000 : Date.parse(first) - now.getTime();
           throw new RateLimitedError(TOO_MANY_PENDING, Math.max(1, Math.ceil(waitMs / 1000)));
