@@ -154,7 +154,7 @@ describe('secrets in the running server’s log', () => {
     expect(response.status).toBe(200);
     const line = await lineWith('could not answer on WhatsApp');
     expect(graph.calls).toBe(1);
-    expect(line.err?.message).toContain('WhatsApp API answered 400');
+    expect(line.err?.message).toContain('WhatsApp messages answered 400');
     for (const value of [WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, SENDER_PHONE, 'Quuxley']) {
       expect(log()).not.toContain(value);
     }
