@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { LinkRequest, LinkRequestApproval } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
-import { type DecisionErrors, decisionErrors } from '../lib/decision-errors.js';
+import { type DecisionErrors, decisionErrors, incompleteChoiceErrors } from '../lib/decision-errors.js';
 import { accountLabel } from '../lib/link-requests.js';
 import { Link } from '../lib/router.js';
 import { CustomerChoice, type CustomerChoiceValue, choiceLabel, EMPTY_CHOICE, toDecision } from './customer-choice.js';
@@ -25,11 +25,7 @@ export function ApproveLinkRequestDialog({ request, onApproved, onClose }: Appro
     event.preventDefault();
     const decision = toDecision(choice);
     if (!decision) {
-      setErrors(
-        choice.mode === 'existing'
-          ? { general: 'Choose the customer first.' }
-          : { email: 'Give the email of the new customer.' },
-      );
+      setErrors(incompleteChoiceErrors(choice));
       return;
     }
     setBusy(true);

@@ -2,7 +2,7 @@ import { useId, useState } from 'preact/hooks';
 import { ApiError, messageOf } from '../api/api-error.js';
 import type { LinkRequest, LinkRequestApproval } from '../api/types.js';
 import { useApi } from '../lib/api-context.js';
-import { type DecisionErrors, decisionErrors } from '../lib/decision-errors.js';
+import { type DecisionErrors, decisionErrors, incompleteChoiceErrors } from '../lib/decision-errors.js';
 import { accountLabel, announceLinkRequestsChanged, LINK_CODE, normalizeLinkCode } from '../lib/link-requests.js';
 import { Link } from '../lib/router.js';
 import { CustomerChoice, type CustomerChoiceValue, choiceLabel, EMPTY_CHOICE, toDecision } from './customer-choice.js';
@@ -69,11 +69,7 @@ export function RedeemCodeBox({ onRedeemed }: { onRedeemed: () => void }) {
     if (state.step !== 'found') return;
     const decision = toDecision(choice);
     if (!decision) {
-      setErrors(
-        choice.mode === 'existing'
-          ? { general: 'Choose the customer first.' }
-          : { email: 'Give the email of the new customer.' },
-      );
+      setErrors(incompleteChoiceErrors(choice));
       return;
     }
     setBusy(true);

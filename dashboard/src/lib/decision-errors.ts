@@ -25,3 +25,9 @@ export function decisionErrors(error: unknown, choice: CustomerChoiceValue): Dec
   if (error instanceof ApiError && error.status === 409 && choice.mode === 'new') return { email: messageOf(error) };
   return { general: messageOf(error) };
 }
+
+/** What is missing before a decision can be sent: the customer to choose, or the new one's email. */
+export const incompleteChoiceErrors = (choice: CustomerChoiceValue): DecisionErrors =>
+  choice.mode === 'existing'
+    ? { general: 'Choose the customer first.' }
+    : { email: 'Give the email of the new customer.' };

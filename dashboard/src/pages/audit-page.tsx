@@ -3,6 +3,7 @@ import { ApiError, messageOf } from '../api/api-error.js';
 import type { AuditEvent, Customer, Page } from '../api/types.js';
 import { CustomerPicker } from '../components/customer-picker.js';
 import { ChangeLines, ErasedMark, JsonBlock } from '../components/erased.js';
+import { Pager, useCursorPaging } from '../components/pager.js';
 import { SelectField } from '../components/select-field.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
@@ -48,18 +49,13 @@ function customerText(event: AuditEvent, names: Map<string, string>): string {
   return `Customer ${shortId(event.customer_id ?? '')}`;
 }
 
-interface Paging {
-  key: string;
-  cursor: string | null;
-  before: (string | null)[];
-}
-
 export function AuditPage({ filters }: { filters: AuditFilters }) {
   const api = useApi();
   const actorsId = useId();
   const filterKey = JSON.stringify(filters);
-  const [paging, setPaging] = useState<Paging>({ key: filterKey, cursor: null, before: [] });
-  const { cursor, before: cursors } = paging.key === filterKey ? paging : { cursor: null, before: [] };
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const paging = useCursorPaging(filterKey, () => headingRef.current?.focus());
+  const { cursor } = paging;
   const pageKey = JSON.stringify([filterKey, cursor]);
   const [loaded, setLoaded] = useState<{ key: string; page: Page<AuditEvent> } | null>(null);
   const page = loaded?.key === pageKey ? loaded.page : null;
@@ -69,7 +65,6 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
   const [actors, setActors] = useState<string[]>(KEYLESS_ACTORS);
   const [customer, setCustomer] = useState<Customer | null>(null);
   const [customerGone, setCustomerGone] = useState(false);
-  const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     document.title = 'Audit trail · Identity service';
@@ -134,16 +129,6 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
 
   const apply = (changed: Partial<AuditFilters>) => navigate(auditUrl({ ...filters, ...changed }), { replace: true });
   const filtered = Boolean(filters.action || filters.actor || filters.customer_id);
-
-  const goNext = () => {
-    if (!page?.next_cursor) return;
-    setPaging({ key: filterKey, cursor: page.next_cursor, before: [...cursors, cursor] });
-    headingRef.current?.focus();
-  };
-  const goPrevious = () => {
-    setPaging({ key: filterKey, cursor: cursors.at(-1) ?? null, before: cursors.slice(0, -1) });
-    headingRef.current?.focus();
-  };
 
   return (
     <section class="stack" aria-labelledby="audit-heading">
@@ -310,16 +295,8 @@ export function AuditPage({ filters }: { filters: AuditFilters }) {
         )}
       </div>
 
-      {page && (cursors.length > 0 || page.next_cursor) ? (
-        <nav class="pager" aria-label="Pages">
-          <button type="button" class="button" onClick={goPrevious} disabled={cursors.length === 0}>
-            ← Newer
-          </button>
-          <span class="muted">Page {cursors.length + 1}</span>
-          <button type="button" class="button" onClick={goNext} disabled={!page.next_cursor}>
-            Older →
-          </button>
-        </nav>
+      {page ? (
+        <Pager paging={paging} nextCursor={page.next_cursor} previousLabel="← Newer" nextLabel="Older →" />
       ) : null}
     </section>
   );

@@ -3,6 +3,7 @@ import { messageOf } from '../api/api-error.js';
 import type { Customer, Page } from '../api/types.js';
 import { CustomerFormDialog } from '../components/customer-form-dialog.js';
 import { LookupBox } from '../components/lookup-box.js';
+import { Pager, useCursorPaging } from '../components/pager.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
 import { useApi } from '../lib/api-context.js';
 import { takeFlash } from '../lib/flash.js';
@@ -11,18 +12,13 @@ import { Link, navigate } from '../lib/router.js';
 
 const PAGE_SIZE = 20;
 
-interface Paging {
-  query: string;
-  cursor: string | null;
-  before: (string | null)[];
-}
-
 export function CustomersPage({ query }: { query: string }) {
   const api = useApi();
   const [draft, setDraft] = useState(query);
   // Where we are in the list, for one search: this page's cursor and those before it ("Previous").
-  const [paging, setPaging] = useState<Paging>({ query, cursor: null, before: [] });
-  const { cursor, before: cursors } = paging.query === query ? paging : { cursor: null, before: [] };
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const paging = useCursorPaging(query, () => headingRef.current?.focus());
+  const { cursor } = paging;
   // A page remembers what it was loaded for, so an old page never shows under a new search or cursor.
   const [loaded, setLoaded] = useState<{ key: string; page: Page<Customer> } | null>(null);
   const key = JSON.stringify([query, cursor]);
@@ -31,7 +27,6 @@ export function CustomersPage({ query }: { query: string }) {
   const [creating, setCreating] = useState(false);
   // What the page before did (an erasure), said once.
   const [flash] = useState(takeFlash);
-  const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     document.title = 'Customers · Identity service';
@@ -62,16 +57,6 @@ export function CustomersPage({ query }: { query: string }) {
   const search = (text: string) => {
     const q = text.trim();
     navigate(q ? `/?q=${encodeURIComponent(q)}` : '/', { replace: true });
-  };
-
-  const goNext = () => {
-    if (!page?.next_cursor) return;
-    setPaging({ query, cursor: page.next_cursor, before: [...cursors, cursor] });
-    headingRef.current?.focus();
-  };
-  const goPrevious = () => {
-    setPaging({ query, cursor: cursors.at(-1) ?? null, before: cursors.slice(0, -1) });
-    headingRef.current?.focus();
   };
 
   return (
@@ -157,16 +142,8 @@ export function CustomersPage({ query }: { query: string }) {
           )}
         </div>
 
-        {page && (cursors.length > 0 || page.next_cursor) ? (
-          <nav class="pager" aria-label="Pages">
-            <button type="button" class="button" onClick={goPrevious} disabled={cursors.length === 0}>
-              ← Previous
-            </button>
-            <span class="muted">Page {cursors.length + 1}</span>
-            <button type="button" class="button" onClick={goNext} disabled={!page.next_cursor}>
-              Next →
-            </button>
-          </nav>
+        {page ? (
+          <Pager paging={paging} nextCursor={page.next_cursor} previousLabel="← Previous" nextLabel="Next →" />
         ) : null}
       </section>
 

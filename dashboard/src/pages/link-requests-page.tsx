@@ -4,6 +4,7 @@ import type { LinkRequest, LinkRequestStatus, Page } from '../api/types.js';
 import { ApproveLinkRequestDialog } from '../components/approve-link-request-dialog.js';
 import { KNOWN_CHANNELS } from '../components/channels.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { Pager, useCursorPaging } from '../components/pager.js';
 import { RedeemCodeBox } from '../components/redeem-code-box.js';
 import { SelectField } from '../components/select-field.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.js';
@@ -37,12 +38,6 @@ function filtersUrl(filters: LinkRequestFilters): string {
   return text ? `/link-requests?${text}` : '/link-requests';
 }
 
-interface Paging {
-  key: string;
-  cursor: string | null;
-  before: (string | null)[];
-}
-
 /** What happened last on this page, said once at the top (with where the account went). */
 interface Outcome {
   text: string;
@@ -53,8 +48,9 @@ interface Outcome {
 export function LinkRequestsPage({ filters }: { filters: LinkRequestFilters }) {
   const api = useApi();
   const filterKey = JSON.stringify(filters);
-  const [paging, setPaging] = useState<Paging>({ key: filterKey, cursor: null, before: [] });
-  const { cursor, before: cursors } = paging.key === filterKey ? paging : { cursor: null, before: [] };
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const paging = useCursorPaging(filterKey, () => headingRef.current?.focus());
+  const { cursor } = paging;
   const [version, setVersion] = useState(0);
   const pageKey = JSON.stringify([filterKey, cursor]);
   const [loaded, setLoaded] = useState<{ key: string; page: Page<LinkRequest> } | null>(null);
@@ -65,7 +61,6 @@ export function LinkRequestsPage({ filters }: { filters: LinkRequestFilters }) {
   const [approving, setApproving] = useState<LinkRequest | null>(null);
   const [rejecting, setRejecting] = useState<LinkRequest | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     document.title = 'Link requests · Identity service';
@@ -90,16 +85,6 @@ export function LinkRequestsPage({ filters }: { filters: LinkRequestFilters }) {
     navigate(filtersUrl({ ...filters, ...changed }), { replace: true });
   const filtered = Boolean(filters.status || filters.channel);
   const reload = () => setVersion((v) => v + 1);
-
-  const goNext = () => {
-    if (!page?.next_cursor) return;
-    setPaging({ key: filterKey, cursor: page.next_cursor, before: [...cursors, cursor] });
-    headingRef.current?.focus();
-  };
-  const goPrevious = () => {
-    setPaging({ key: filterKey, cursor: cursors.at(-1) ?? null, before: cursors.slice(0, -1) });
-    headingRef.current?.focus();
-  };
 
   return (
     <div class="stack stack--large">
@@ -254,16 +239,8 @@ export function LinkRequestsPage({ filters }: { filters: LinkRequestFilters }) {
             )}
           </div>
 
-          {page && (cursors.length > 0 || page.next_cursor) ? (
-            <nav class="pager" aria-label="Pages">
-              <button type="button" class="button" onClick={goPrevious} disabled={cursors.length === 0}>
-                ← Newer
-              </button>
-              <span class="muted">Page {cursors.length + 1}</span>
-              <button type="button" class="button" onClick={goNext} disabled={!page.next_cursor}>
-                Older →
-              </button>
-            </nav>
+          {page ? (
+            <Pager paging={paging} nextCursor={page.next_cursor} previousLabel="← Newer" nextLabel="Older →" />
           ) : null}
         </section>
       </div>
