@@ -1,31 +1,17 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { type ChildServer, kill, ROOT, startServer } from '../hardening/support/child-server.js';
+import { type ChildServer, kill, startServer } from '../hardening/support/child-server.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
-
-const run = promisify(execFile);
+import { runCli } from '../helpers/cli.js';
 
 /** `identity-service backup ...args` from the sources; never throws, so exit codes can be checked. */
-async function backup(databaseUrl: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backup', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const backup = (databaseUrl: string, ...args: string[]) =>
+  runCli(['backup', ...args], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
 
 describe('identity-service backup on SQLite, while the server writes', () => {
   let dir: string;

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakePlatform } from '../channels/fake-platform.js';
-
-const run = promisify(execFile);
+import { runCli } from '../helpers/cli.js';
 
 const APPLICATION_ID = '1190000000000000001';
 const BOT_TOKEN = 'MTE5MDAwMDAwMDAwMDAwMDAwMQ.GxYz12.register-token-never-printed';
@@ -19,13 +16,7 @@ describe('identity-service discord register-commands', () => {
 
   /** Runs the command line from the sources with only the Discord settings given. */
   const cli = (env: Record<string, string>, ...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'discord', 'register-commands', ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-      timeout: 30_000,
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    runCli(['discord', 'register-commands', ...args], { LOG_LEVEL: 'silent', ...env }, { inheritEnv: false });
   const settings = () => ({
     DISCORD_APPLICATION_ID: APPLICATION_ID,
     DISCORD_BOT_TOKEN: BOT_TOKEN,

@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../helpers/build-app.js';
+import { runCli } from '../helpers/cli.js';
 import { DIALECTS, type Dialect } from '../helpers/dialects.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'ids-data-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,18 +24,7 @@ describe.each(DIALECTS)('identity-service import / export on $name', (dialect) =
   let app: FastifyInstance;
 
   const cli = (...args: string[]) => cliWith({}, ...args);
-  const cliWith = async (env: Record<string, string>, ...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { ...process.env, DATABASE_URL: url, ...env },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cliWith = (env: Record<string, string>, ...args: string[]) => runCli(args, { DATABASE_URL: url, ...env });
 
   beforeAll(async () => {
     const database = await sharedDatabase(dialect);

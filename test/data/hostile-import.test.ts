@@ -1,20 +1,18 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { exportTo, importFile } from '../../src/cli/data.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { runCli } from '../helpers/cli.js';
 import { createSharedDatabase, DIALECTS } from '../helpers/dialects.js';
 import { createCustomer, createIdentity } from '../helpers/factories.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'ids-hostile-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const admin = { 'x-api-key': ADMIN_KEY };
@@ -56,18 +54,7 @@ describe.each(DIALECTS)('identity-service import of hostile lines on $name', (di
   let url: string;
   let dispose: () => Promise<void>;
   let app: FastifyInstance;
-  const cli = async (env: Record<string, string>, ...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { ...process.env, DATABASE_URL: url, ...env },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (env: Record<string, string>, ...args: string[]) => runCli(args, { DATABASE_URL: url, ...env });
 
   beforeAll(async () => {
     const database = await createSharedDatabase(dialect);
