@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Clock } from '../../internal/clock.js';
 import type { ChatNoticeRow } from '../link-requests/link-requests.table.js';
+import { createPoller } from '../shared/poller.js';
 import {
   claimNotice,
   findDueNotices,
@@ -108,10 +109,6 @@ export function createChatNoticeDispatcher(deps: {
     const row = outcomes[channel as (typeof CHANNELS)[number]];
     if (row) row[outcome]++;
   };
-  let pumping: Promise<void> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   async function send(address: ChatAddress, text: string): Promise<void> {
@@ -217,60 +214,29 @@ export function createChatNoticeDispatcher(deps: {
     await pruneNotices(db, new Date(now - options.retentionMs).toISOString());
   }
 
-  /** Rounds until nothing is due (never two at once; a wake meanwhile makes it look again). */
-  function pump(): Promise<void> {
-    if (pumping) {
-      again = true;
-      return pumping;
-    }
-    pumping = (async () => {
-      try {
-        do {
-          again = false;
-          while ((await round()) > 0) {
-            // More may be due than one round takes.
-          }
-        } while (again);
-        await prune();
-      } catch (error) {
-        deps.log.warn({ err: errorName(error) }, 'chat notice loop could not read the outbox');
-      } finally {
-        pumping = undefined;
+  // Rounds until nothing is due, one look at a time; a wake meanwhile makes it look again.
+  const poller = createPoller({
+    pollIntervalMs: options.pollIntervalMs,
+    run: async () => {
+      while ((await round()) > 0) {
+        // More may be due than one round takes.
       }
-    })();
-    return pumping;
-  }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void pump().finally(schedule);
-    }, options.pollIntervalMs);
-    timer.unref();
-  }
+      await prune();
+    },
+    onError: (error) => deps.log.warn({ err: errorName(error) }, 'chat notice loop could not read the outbox'),
+  });
 
   return {
     outcomes,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule();
-      void pump();
-    },
+    start: poller.start,
     /** A decision was written: look now rather than at the next poll. */
-    wake() {
-      if (!stopped) void pump();
-    },
+    wake: poller.wake,
     /** Sends everything due now and waits for it (a retry scheduled for later is not waited for). */
     async drain() {
-      await pump();
-      await pump();
+      await poller.pump();
+      await poller.pump();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pumping;
-    },
+    stop: poller.stop,
   };
 }
 

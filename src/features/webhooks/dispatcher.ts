@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Clock } from '../../internal/clock.js';
+import { createPoller } from '../shared/poller.js';
 import { isSuccess, type SendOptions, type SendResult, sendWebhook } from './sender.js';
 import { retryDelaySeconds } from './webhooks.js';
 import { claimDelivery, type DueDelivery, findDueHeads, insertAttempt, settleDelivery } from './webhooks.repository.js';
@@ -36,10 +37,6 @@ export function createDispatcher(deps: {
   // A lease outlives the longest attempt (cut off at the timeout) and the writes that record it:
   // only a sender that died lets it lapse, and then the next attempt is made after it.
   const leaseMs = options.timeoutMs + 5_000;
-  let pumping: Promise<void> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
 
   async function attempt(head: DueDelivery, attemptNumber: number) {
     const started = clock.now();
@@ -106,57 +103,31 @@ export function createDispatcher(deps: {
         .finally(() => {
           inFlight.delete(head.subscription_id);
           // That subscription's next event may be due at once: look again.
-          if (!stopped) void pump();
+          if (!poller.stopped) void pump();
         });
       inFlight.set(head.subscription_id, sending);
     }
     return started;
   }
 
-  /** One look at the outbox (never two at once; a request meanwhile makes it look again). */
-  function pump(): Promise<void> {
-    if (pumping) {
-      again = true;
-      return pumping;
-    }
-    pumping = (async () => {
-      try {
-        do {
-          again = false;
-          await claimAndStart();
-        } while (again);
-      } catch (error) {
-        deps.log.warn({ err: error }, 'webhook delivery loop could not read the outbox');
-      } finally {
-        pumping = undefined;
-      }
-    })();
-    return pumping;
-  }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void pump().finally(schedule);
-    }, options.pollIntervalMs);
-    timer.unref();
-  }
+  // One look at the outbox at a time; a wake meanwhile makes it look again.
+  const poller = createPoller({
+    pollIntervalMs: options.pollIntervalMs,
+    run: async () => {
+      await claimAndStart();
+    },
+    onError: (error) => deps.log.warn({ err: error }, 'webhook delivery loop could not read the outbox'),
+  });
+  const pump = poller.pump;
 
   return {
     /** Deliveries by outcome since start (for /metrics). */
     outcomes,
 
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule();
-      void pump();
-    },
+    start: poller.start,
 
     /** Something was written to the outbox: look now rather than at the next poll. */
-    wake() {
-      if (!stopped) void pump();
-    },
+    wake: poller.wake,
 
     /**
      * Sends everything due now and waits for the attempts to be recorded, until nothing due is
@@ -176,9 +147,7 @@ export function createDispatcher(deps: {
 
     /** Stops looking for work and waits for the attempts in flight (each bounded by the timeout). */
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pumping;
+      await poller.stop();
       await Promise.all([...inFlight.values()]);
     },
   };
